@@ -1,0 +1,44 @@
+# Two commands on a fresh machine:
+#   make run    the main job (environment, embedded PostgreSQL unless PG* is set, synthetic data,
+#               dbt build, quality checks, docs site)
+#   make test   every test (lint, dbt unit and data tests, pytest on real PostgreSQL)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LEARNERS ?= 10000
+
+.PHONY: run test env lint docs bench clean lock db-down
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+env: $(STAMP)
+
+run: env
+	$(BIN)/lp run --learners $(LEARNERS)
+
+test: env
+	$(BIN)/lp test
+
+lint: env
+	$(BIN)/sqlfluff lint models tests analyses
+
+bench: env
+	$(BIN)/lp bench
+
+db-down: env
+	$(BIN)/lp db down
+
+lock: env
+	$(BIN)/pip freeze --exclude-editable | grep -v '^lpdata' > requirements.txt.new
+	(echo '# Exact pins of every Python dependency (pip freeze of the ranges in pyproject.toml).'; \
+	 echo '# Regenerate: make lock'; cat requirements.txt.new) > requirements.txt; rm requirements.txt.new
+
+clean:
+	rm -rf target target_* logs artifacts

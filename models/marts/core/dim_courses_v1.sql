@@ -1,0 +1,50 @@
+-- One row per course of the catalogue, live or retired, with item counts and taught skills.
+with
+
+courses as (
+    select * from {{ ref('stg_platform__courses') }}
+),
+
+items as (
+    select * from {{ ref('stg_platform__course_items') }}
+),
+
+course_skills as (
+    select * from {{ ref('stg_platform__course_skills') }}
+),
+
+item_counts as (
+    select
+        course_id,
+        count(*) as n_items,
+        count(*) filter (where is_graded) as n_graded_items
+    from items
+    group by course_id
+),
+
+skill_lists as (
+    select
+        course_id,
+        array_agg(skill_id order by weight desc, skill_id asc) as skills
+    from course_skills
+    group by course_id
+),
+
+final as (
+    select
+        courses.course_id,
+        courses.slug,
+        courses.title,
+        courses.domain,
+        courses.difficulty,
+        courses.launched_at,
+        courses.is_retired,
+        cast(coalesce(item_counts.n_items, 0) as integer) as n_items,
+        cast(coalesce(item_counts.n_graded_items, 0) as integer) as n_graded_items,
+        coalesce(skill_lists.skills, cast(array[] as integer[])) as skills
+    from courses
+    left join item_counts on courses.course_id = item_counts.course_id
+    left join skill_lists on courses.course_id = skill_lists.course_id
+)
+
+select * from final

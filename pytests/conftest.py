@@ -1,0 +1,88 @@
+"""Shared fixtures: a warehouse built once per test session on real PostgreSQL.
+
+The database server is chosen like everywhere else (lpdata.db): the PG* variables when set, else
+the embedded PostgreSQL. Each pytest worker gets its own database, so runs never collide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from lpdata import PROJECT_ROOT, db
+from lpdata.dbt import run_dbt
+
+TEST_LEARNERS = int(os.environ.get("LP_TEST_LEARNERS", "3000"))
+TEST_SEED = 42
+# A fixed anchor (end of the synthetic history) and as_of make every result reproducible.
+ANCHOR = dt.date(2026, 6, 30)
+AS_OF = f"{ANCHOR.isoformat()}T00:00:00+00:00"
+
+
+@dataclass
+class Warehouse:
+    """A database with raw data and, once built, every dbt model."""
+
+    env: dict[str, str]
+    target_path: str
+    vars: dict = field(default_factory=dict)
+
+    @property
+    def dbname(self) -> str:
+        return self.env["PGDATABASE"]
+
+    def connect(self, **kwargs) -> psycopg.Connection:
+        return db.connect(self.env, **kwargs)
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        with self.connect() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params=None):
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    def dicts(self, sql: str, params=None) -> list[dict]:
+        with self.connect() as conn:
+            cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+            return cur.execute(sql, params).fetchall()
+
+    def dbt(self, *args: str, check: bool = True, capture: bool = True):
+        extra = list(args)
+        if self.vars and args and args[0] in {"build", "run", "test", "seed", "compile", "show", "docs"}:
+            extra += ["--vars", json.dumps(self.vars)]
+        return run_dbt(extra, self.env, target_path=self.target_path, check=check, capture=capture)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def make_database(name: str) -> dict[str, str]:
+    env = dict(db.pg_env())
+    env["PGDATABASE"] = name
+    db.ensure_database(env, recreate=True)
+    return env
+
+
+@pytest.fixture(scope="session")
+def warehouse() -> Warehouse:
+    """Synthetic data at test scale, then `dbt build` (seeds, models, unit and data tests)."""
+    from lpdata.generate import generate
+
+    env = make_database(f"lp_test_{_worker()}")
+    generate(env, learners=TEST_LEARNERS, seed=TEST_SEED, anchor=ANCHOR, progress=False)
+    wh = Warehouse(env=env, target_path=f"target_pytest_{_worker()}", vars={"as_of": AS_OF})
+    wh.dbt("build")
+    return wh
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT

@@ -1,0 +1,182 @@
+"""`lp`: the project's command line. `lp run` is the main job, `lp test` runs every test.
+
+Every command selects the database the same way (see lpdata.db): the libpq variables when set,
+else the embedded PostgreSQL in .pgdata/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import PROJECT_ROOT, db
+from .dbt import dbt_env, run_dbt
+
+ARTIFACTS = PROJECT_ROOT / "artifacts"
+
+
+def _print_env(args: argparse.Namespace) -> int:
+    env = db.pg_env()
+    db.ensure_database(env)
+    for key, value in dbt_env(env).items():
+        if key.startswith("PG") or key.startswith("DBT_PROFILES_DIR"):
+            print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    if args.action == "up":
+        env = db.pg_env()
+        db.ensure_database(env)
+        print(f"PostgreSQL {db.server_version(env)} ready: {db.conninfo(env)}")
+    elif args.action == "down":
+        if db.uses_external_server():
+            print("PG* variables point at an external server; nothing to stop.")
+        else:
+            print("stopped" if db.stop_embedded() else "embedded server was not running")
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .generate import run as generate_run
+
+    env = db.pg_env()
+    db.ensure_database(env)
+    generate_run(args, env)
+    return 0
+
+
+def _dbt(args: argparse.Namespace) -> int:
+    env = db.pg_env()
+    db.ensure_database(env)
+    return run_dbt(args.dbt_args, env, check=False).returncode
+
+
+class Steps:
+    """Runs named steps, timing each, and prints a summary table."""
+
+    def __init__(self) -> None:
+        self.timings: list[tuple[str, float]] = []
+
+    def __call__(self, name: str, fn, *a, **kw):
+        print(f"\n==> {name}", flush=True)
+        start = time.perf_counter()
+        result = fn(*a, **kw)
+        self.timings.append((name, time.perf_counter() - start))
+        return result
+
+    def summary(self) -> str:
+        width = max(len(n) for n, _ in self.timings)
+        lines = [f"{n:<{width}}  {s:8.1f} s" for n, s in self.timings]
+        total = sum(s for _, s in self.timings)
+        lines.append(f"{'total':<{width}}  {total:8.1f} s")
+        return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The main job: database, synthetic data, dbt build, quality checks, docs site."""
+    steps = Steps()
+    env = steps("database", db.pg_env)
+    db.ensure_database(env)
+    if not args.skip_generate:
+        from .generate import generate
+
+        anchor = dt.date.fromisoformat(args.anchor) if args.anchor else None
+        steps(
+            f"synthetic data ({args.learners:,} learners, seed {args.seed})",
+            generate,
+            env,
+            learners=args.learners,
+            seed=args.seed,
+            anchor=anchor,
+        )
+    steps("dbt source freshness", run_dbt, ["source", "freshness"], env, check=False)
+    steps("dbt build", run_dbt, ["build", *args.dbt_build_args], env)
+    try:
+        from . import quality
+    except ImportError:
+        quality = None
+    if quality is not None and not args.skip_quality:
+        steps("quality checks (Great Expectations)", quality.run, env)
+    steps("dbt docs generate --static", run_dbt, ["docs", "generate", "--static"], env)
+    ARTIFACTS.mkdir(exist_ok=True)
+    summary = {"learners": args.learners, "seed": args.seed, "timings_s": dict(steps.timings)}
+    (ARTIFACTS / "run_summary.json").write_text(json.dumps(summary, indent=2))
+    print("\n" + steps.summary())
+    print(f"\nDocs site: {PROJECT_ROOT / 'target' / 'static_index.html'}")
+    print(f"Warehouse: {db.conninfo(env)}  (eval \"$(.venv/bin/lp env)\" to use psql or dbt directly)")
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    """Every test: lint the SQL, then pytest (which builds warehouses on real PostgreSQL)."""
+    rc = subprocess.call([sys.executable, "-m", "sqlfluff", "lint", "models", "tests", "macros", "analyses"], cwd=PROJECT_ROOT)
+    if rc != 0:
+        print("sqlfluff found problems (fix them, or run `sqlfluff fix <path>`).", file=sys.stderr)
+        return rc
+    return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=PROJECT_ROOT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="main job: database, synthetic data, dbt build, quality checks, docs")
+    p.add_argument("--learners", type=int, default=10_000, help="synthetic scale (default 10,000)")
+    p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    p.add_argument("--anchor", help="end date of the synthetic history, YYYY-MM-DD (default today, UTC)")
+    p.add_argument("--skip-generate", action="store_true", help="keep the raw data already loaded")
+    p.add_argument("--skip-quality", action="store_true", help="skip the Great Expectations suites")
+    p.add_argument("dbt_build_args", nargs="*", help="extra arguments for dbt build (after --)")
+    p.set_defaults(fn=_run)
+
+    p = sub.add_parser("test", help="lint and every test (pytest on real PostgreSQL)")
+    p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    p.set_defaults(fn=_test)
+
+    p = sub.add_parser("env", help="print export lines for psql/dbt: eval \"$(lp env)\"")
+    p.set_defaults(fn=_print_env)
+
+    p = sub.add_parser("db", help="start or stop the embedded PostgreSQL")
+    p.add_argument("action", choices=["up", "down"])
+    p.set_defaults(fn=_db)
+
+    p = sub.add_parser("generate", help="write synthetic raw data")
+    try:
+        from .generate import add_arguments
+    except ImportError:  # pragma: no cover - generator not installed
+        add_arguments = None
+    if add_arguments:
+        add_arguments(p)
+    p.set_defaults(fn=_generate)
+
+    p = sub.add_parser("dbt", help="run dbt with the selected database, e.g. lp dbt -- build -s dim_learners")
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    p.set_defaults(fn=_dbt)
+
+    try:
+        from .bench import add_parser as add_bench
+    except ImportError:
+        add_bench = None
+    if add_bench:
+        add_bench(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

