@@ -53,6 +53,22 @@ class Warehouse:
             cur = conn.cursor(row_factory=psycopg.rows.dict_row)
             return cur.execute(sql, params).fetchall()
 
+    def mart(self, name: str, version: int | None = None) -> str:
+        """The qualified relation consumers read for a public mart (latest version by default)."""
+        manifest = json.loads((PROJECT_ROOT / self.target_path / "manifest.json").read_text())
+        nodes = [
+            n
+            for n in manifest["nodes"].values()
+            if n["resource_type"] == "model" and n["name"] == name and n.get("access") == "public"
+        ]
+        if not nodes:
+            raise KeyError(f"no public mart named {name!r}")
+        if version is None:
+            node = next((n for n in nodes if n.get("version") == n.get("latest_version")), nodes[0])
+        else:
+            node = next(n for n in nodes if str(n.get("version")) == str(version))
+        return f'{node["schema"]}.{node["alias"]}'
+
     def dbt(self, *args: str, check: bool = True, capture: bool = True):
         extra = list(args)
         if self.vars and args and args[0] in {"build", "run", "test", "seed", "compile", "show", "docs"}:
@@ -79,7 +95,10 @@ def warehouse() -> Warehouse:
     env = make_database(f"lp_test_{_worker()}")
     generate(env, learners=TEST_LEARNERS, seed=TEST_SEED, anchor=ANCHOR, progress=False)
     wh = Warehouse(env=env, target_path=f"target_pytest_{_worker()}", vars={"as_of": AS_OF})
-    wh.dbt("build")
+    # LP_TEST_SELECT narrows the build while developing one product (e.g. "+experiment_results");
+    # the test command builds everything.
+    select = os.environ.get("LP_TEST_SELECT")
+    wh.dbt("build", *(["--select", select] if select else []))
     return wh
 
 
