@@ -67,7 +67,8 @@ class Warehouse:
             node = next((n for n in nodes if n.get("version") == n.get("latest_version")), nodes[0])
         else:
             node = next(n for n in nodes if str(n.get("version")) == str(version))
-        return f'{node["schema"]}.{node["alias"]}'
+        schema = node["config"].get("meta", {}).get("publish_schema", node["schema"])
+        return f'{schema}.{node["alias"]}'
 
     def dbt(self, *args: str, check: bool = True, capture: bool = True):
         extra = list(args)
