@@ -99,7 +99,18 @@ def warehouse() -> Warehouse:
     # LP_TEST_SELECT narrows the build while developing one product (e.g. "+experiment_results");
     # the test command builds everything.
     select = os.environ.get("LP_TEST_SELECT")
-    wh.dbt("build", *(["--select", select] if select else []))
+    wh.dbt("build", *(["--select", select, "--indirect-selection", "cautious"] if select else []))
+    return wh
+
+
+def build_warehouse(name: str, learners: int, select: str | None = None) -> Warehouse:
+    """A separate small warehouse for tests that change data (incremental, faults, publishing)."""
+    from lpdata.generate import generate
+
+    env = make_database(f"lp_test_{name}_{_worker()}")
+    generate(env, learners=learners, seed=TEST_SEED, anchor=ANCHOR, progress=False)
+    wh = Warehouse(env=env, target_path=f"target_pytest_{name}_{_worker()}", vars={"as_of": AS_OF})
+    wh.dbt("build", *(["--select", select, "--indirect-selection", "cautious"] if select else []))
     return wh
 
 

@@ -3,7 +3,7 @@
 
     Marts are built into private audit schemas (audit_core, audit_experimentation, ...), where dbt
     runs their tests. At the end of the invocation (on-run-end) every mart whose build succeeded
-    and whose tests ALL ran and passed in this invocation is copied to its consumer schema
+    and whose own tests all ran and passed in this invocation (and no other test reading it failed) is copied to its consumer schema
     (config meta.publish_schema) in one transaction per mart: consumers see either the last good
     version or the new one, never a partial or failed one. A mart with a failing or missing test
     is not published and its consumer relation stays as it was.
@@ -26,12 +26,13 @@
         {%- if publish_schema and (result.status | string) == 'success' -%}
             {%- set problems = [] -%}
             {%- for test in graph.nodes.values()
-                if test.resource_type in ('test', 'unit_test') and node.unique_id in test.depends_on.nodes -%}
+                if test.resource_type == 'test' and node.unique_id in test.depends_on.nodes -%}
                 {%- set status = outcome.get(test.unique_id) -%}
-                {%- if status is none -%}
-                    {%- do problems.append(test.name ~ ' did not run') -%}
-                {%- elif status not in ('pass', 'warn', 'success') -%}
-                    {%- do problems.append(test.name ~ ' ' ~ status) -%}
+                {%- set is_own_test = test.attached_node == node.unique_id -%}
+                {#- the mart's own tests must all run and pass; another test that reads the mart
+                    (e.g. a relationships test of a downstream mart) blocks only when it fails -#}
+                {%- if status in ('fail', 'error') or (is_own_test and status not in ('pass', 'warn')) -%}
+                    {%- do problems.append(test.name ~ ' ' ~ (status or 'did not run')) -%}
                 {%- endif -%}
             {%- endfor -%}
             {%- if problems -%}

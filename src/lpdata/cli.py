@@ -123,6 +123,27 @@ def _test(args: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=PROJECT_ROOT)
 
 
+def _contracts(args: argparse.Namespace) -> int:
+    from . import contracts
+
+    env = db.pg_env()
+    target = "target_contracts"
+    run_dbt(["parse"], env, target_path=target, capture=True)
+    manifest = contracts.load_manifest(PROJECT_ROOT / target)
+    if args.action == "snapshot":
+        contracts.snapshot(manifest)
+        print(f"wrote {contracts.SNAPSHOT.relative_to(PROJECT_ROOT)}; commit it with the change")
+        return 0
+    breaking, additive = contracts.check(manifest)
+    for line in breaking:
+        print(f"BREAKING: {line}")
+    for line in additive:
+        print(f"changed:  {line}  (run `lp contracts snapshot` and commit)")
+    if not breaking and not additive:
+        print("public contracts match contracts/public_contracts.json")
+    return 1 if breaking or additive else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test", help="lint and every test (pytest on real PostgreSQL)")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     p.set_defaults(fn=_test)
+
+    p = sub.add_parser("contracts", help="check public mart contracts against the committed snapshot")
+    p.add_argument("action", choices=["check", "snapshot"])
+    p.set_defaults(fn=_contracts)
 
     p = sub.add_parser("env", help="print export lines for psql/dbt: eval \"$(lp env)\"")
     p.set_defaults(fn=_print_env)

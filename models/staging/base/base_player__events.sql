@@ -25,7 +25,12 @@ with
 
 {% if is_incremental() %}
 watermark as (
-    select max(received_at) - interval '{{ var("events_lookback_days") }} days' as window_start
+    -- an empty table (first run after a truncate) re-reads everything
+    select
+        coalesce(
+            max(received_at) - interval '{{ var("events_lookback_days") }} days',
+            cast('-infinity' as timestamptz)
+        ) as window_start
     from {{ this }}
 ),
 {% endif %}

@@ -1,0 +1,140 @@
+"""Breaking-change detection for the public marts against a committed snapshot.
+
+`contracts/public_contracts.json` records, for every version of every public model, its columns
+(name, data type, not-null), primary key, latest version and deprecation date. `check()` compares
+the project as it is now (from `dbt parse`) with that snapshot:
+
+- a column removed, renamed or retyped, a not-null or primary key loosened, or a version removed
+  before its deprecation date: BREAKING, fails with a message naming the mart and what to do
+  (create a new version, keep the old one with a deprecation_date);
+- a new mart, version or column: fine, but the snapshot must be refreshed (`lp contracts snapshot`)
+  and committed, so a reviewer sees every change to the interface.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+from . import PROJECT_ROOT
+
+SNAPSHOT = PROJECT_ROOT / "contracts" / "public_contracts.json"
+
+_TYPE_ALIASES = {
+    "int": "integer",
+    "int4": "integer",
+    "int8": "bigint",
+    "float": "double precision",
+    "float8": "double precision",
+    "bool": "boolean",
+    "timestamptz": "timestamp with time zone",
+    "varchar": "character varying",
+    "char": "character",
+}
+
+
+def normalise_type(data_type: str | None) -> str:
+    """One spelling per PostgreSQL type, so `int[]` and `integer[]` compare equal."""
+    t = re.sub(r"\s+", " ", (data_type or "").strip().lower())
+    t = re.sub(r"\s*([(),])\s*", r"\1", t)
+    array = t.endswith("[]")
+    t = t.removesuffix("[]")
+    name, _, args = t.partition("(")
+    name = _TYPE_ALIASES.get(name.strip(), name.strip())
+    return name + (f"({args}" if args else "") + ("[]" if array else "")
+
+
+def contracts_from_manifest(manifest: dict) -> dict:
+    marts = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node.get("access") != "public":
+            continue
+        key = f'{node["name"]}.v{node.get("version")}'
+        pk = []
+        for constraint in node.get("constraints", []):
+            if constraint["type"] == "primary_key":
+                pk = list(constraint.get("columns") or [])
+        columns = {}
+        for name, col in node["columns"].items():
+            kinds = {c["type"] for c in col.get("constraints", [])}
+            if "primary_key" in kinds:
+                pk.append(name)
+            columns[name] = {"data_type": normalise_type(col.get("data_type")), "not_null": "not_null" in kinds}
+        marts[key] = {
+            "name": node["name"],
+            "version": node.get("version"),
+            "latest_version": node.get("latest_version"),
+            "relation": f'{node["config"].get("meta", {}).get("publish_schema", node["schema"])}.{node["alias"]}',
+            "contract_enforced": bool(node["config"].get("contract", {}).get("enforced")),
+            "deprecation_date": (node.get("deprecation_date") or None) and str(node["deprecation_date"])[:10],
+            "primary_key": sorted(set(pk)),
+            "columns": columns,
+        }
+    return dict(sorted(marts.items()))
+
+
+def load_manifest(target_path: Path) -> dict:
+    return json.loads((target_path / "manifest.json").read_text())
+
+
+def compare(old: dict, new: dict, today: dt.date | None = None) -> tuple[list[str], list[str]]:
+    """(breaking changes, additive changes) between two contract snapshots."""
+    today = today or dt.date.today()
+    breaking: list[str] = []
+    additive: list[str] = []
+    for key, before in old.items():
+        after = new.get(key)
+        label = f'{before["relation"]} ({before["name"]} v{before["version"]})'
+        if after is None:
+            deprecation = before.get("deprecation_date")
+            if deprecation and dt.date.fromisoformat(deprecation) <= today:
+                additive.append(f"{label} removed after its deprecation date {deprecation}")
+            else:
+                breaking.append(
+                    f"{label} was removed"
+                    + (f" before its deprecation date {deprecation}" if deprecation else " without a deprecation_date")
+                    + ": keep it, set deprecation_date on this version, and remove it only after that date."
+                )
+            continue
+        for column, spec in before["columns"].items():
+            if column not in after["columns"]:
+                breaking.append(
+                    f"{label}: column '{column}' was removed or renamed. Consumers read it: add a new version "
+                    f"of {before['name']} (versions: - v: {int(before['version']) + 1}) with the change and "
+                    f"give v{before['version']} a deprecation_date."
+                )
+            elif after["columns"][column]["data_type"] != spec["data_type"]:
+                breaking.append(
+                    f"{label}: column '{column}' changed type {spec['data_type']} -> "
+                    f"{after['columns'][column]['data_type']}. Add a new version of {before['name']} instead."
+                )
+            elif spec["not_null"] and not after["columns"][column]["not_null"]:
+                breaking.append(f"{label}: column '{column}' lost its not_null constraint. Add a new version instead.")
+        if before["primary_key"] and before["primary_key"] != after["primary_key"]:
+            breaking.append(f"{label}: primary key changed {before['primary_key']} -> {after['primary_key']}.")
+        if before["contract_enforced"] and not after["contract_enforced"]:
+            breaking.append(f"{label}: contract enforcement was turned off.")
+        for column in after["columns"]:
+            if column not in before["columns"]:
+                additive.append(f"{label}: new column '{column}'")
+        for field in ("latest_version", "deprecation_date"):
+            if before.get(field) != after.get(field):
+                additive.append(f"{label}: {field} {before.get(field)} -> {after.get(field)}")
+    for key, after in new.items():
+        if key not in old:
+            additive.append(f'new public mart version {after["relation"]} ({after["name"]} v{after["version"]})')
+    return breaking, additive
+
+
+def snapshot(manifest: dict, path: Path = SNAPSHOT) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(contracts_from_manifest(manifest), indent=2, sort_keys=True) + "\n")
+
+
+def check(manifest: dict, path: Path = SNAPSHOT) -> tuple[list[str], list[str]]:
+    if not path.exists():
+        return ([f"no contract snapshot at {path}: run `lp contracts snapshot` and commit it"], [])
+    old = json.loads(path.read_text())
+    return compare(old, contracts_from_manifest(manifest))
