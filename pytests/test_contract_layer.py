@@ -1,0 +1,174 @@
+"""The contract layer: consumers see only tested, published marts, through a read-only role."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import psycopg
+import pytest
+
+from conftest import build_warehouse
+from lpdata import PROJECT_ROOT, contracts
+from lpdata.dbt import dbt_env, dbt_executable
+
+READER = "platform_reader"
+
+
+def public_marts(wh) -> list[str]:
+    manifest = json.loads((PROJECT_ROOT / wh.target_path / "manifest.json").read_text())
+    relations = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node.get("access") == "public":
+            relations.append(f'{node["config"]["meta"]["publish_schema"]}.{node["alias"]}')
+            if node.get("version") == node.get("latest_version"):
+                relations.append(f'{node["config"]["meta"]["publish_schema"]}.{node["name"]}')
+    return sorted(relations)
+
+
+def as_reader(wh, sql: str):
+    with wh.connect() as conn:
+        conn.execute(f"set role {READER}")
+        return conn.execute(sql).fetchall()
+
+
+def test_reader_can_select_every_published_mart(warehouse):
+    marts = public_marts(warehouse)
+    assert len(marts) >= 4
+    for relation in marts:
+        as_reader(warehouse, f"select * from {relation} limit 1")
+
+
+@pytest.mark.parametrize(
+    "relation",
+    [
+        "raw.learners",
+        "staging.stg_platform__learners",
+        "staging.base_player__events",
+        "staging.quarantined_rows",
+        "intermediate.int_learner_activity_aggregated",
+        "audit_core.dim_learners_v2",
+    ],
+)
+def test_reader_cannot_read_anything_upstream(warehouse, relation):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+        as_reader(warehouse, f"select * from {relation} limit 1")
+
+
+def test_reader_cannot_write_published_marts(warehouse):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        as_reader(warehouse, f"delete from {warehouse.mart('dim_courses')}")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        as_reader(warehouse, "create table core.sneaky (x int)")
+
+
+def test_latest_view_points_at_latest_version_and_old_version_stays(warehouse):
+    """dim_learners v2 retyped country_code; v1 stays published, deprecated, until its date."""
+    types = dict(
+        warehouse.query(
+            """
+            select table_name, data_type from information_schema.columns
+            where table_schema = 'core' and column_name = 'country_code'
+            """
+        )
+    )
+    assert types == {"dim_learners_v1": "character", "dim_learners_v2": "text", "dim_learners": "text"}
+    assert warehouse.scalar("select count(*) from core.dim_learners_v1") == warehouse.scalar(
+        "select count(*) from core.dim_learners"
+    )
+
+
+@pytest.fixture(scope="module")
+def wap_warehouse():
+    return build_warehouse("wap", learners=400, select="+path:models/marts/core")
+
+
+def _snapshot(wh, relation):
+    return wh.query(f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {relation} t")[0]
+
+
+def test_failing_test_keeps_the_last_good_version(wap_warehouse):
+    wh = wap_warehouse
+    good_courses = _snapshot(wh, "core.dim_courses_v1")
+    with wh.connect() as conn:
+        # bad data that passes staging but fails a mart test: two courses share one slug
+        conn.execute(
+            """
+            insert into raw.courses (course_id, slug, title, domain, difficulty, launched_at, retired_at)
+            select course_id + 100000, slug, title || ' (copy)', domain, difficulty, launched_at, null
+            from raw.courses order by course_id limit 1
+            """
+        )
+    result = wh.dbt("build", "--select", "+path:models/marts/core", check=False)
+    assert result.returncode != 0
+    assert "NOT published" in result.stdout and "dim_courses_v1" in result.stdout
+    # consumers still read the last good version, complete
+    assert _snapshot(wh, "core.dim_courses_v1") == good_courses
+    assert as_reader(wh, "select count(*) from core.dim_courses")[0][0] == good_courses[0]
+    # the failing mart is in the audit schema for the data scientist to inspect
+    assert wh.scalar("select count(*) from audit_core.dim_courses_v1") == good_courses[0] + 1
+
+    # fix the data: the next build publishes again
+    with wh.connect() as conn:
+        conn.execute("delete from raw.courses where course_id > 100000")
+    wh.dbt("build", "--select", "+path:models/marts/core")
+    assert _snapshot(wh, "core.dim_courses_v1") == good_courses
+
+
+def _current_contracts(tmp_target: str) -> dict:
+    env = dbt_env({})
+    env["DBT_TARGET_PATH"] = tmp_target
+    subprocess.run([dbt_executable(), "parse"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    return contracts.load_manifest(PROJECT_ROOT / tmp_target)
+
+
+def test_public_contracts_match_the_committed_snapshot():
+    manifest = _current_contracts("target_pytest_contracts")
+    breaking, additive = contracts.check(manifest)
+    assert breaking == [], "\n".join(breaking)
+    assert additive == [], "public contracts changed; run `lp contracts snapshot` and commit:\n" + "\n".join(additive)
+
+
+def test_removing_renaming_or_retyping_a_column_is_reported_as_breaking():
+    old = json.loads(contracts.SNAPSHOT.read_text())
+    new = json.loads(json.dumps(old))
+    mart = new["fct_course_progress.v1"]
+    mart["columns"]["pct_done"] = mart["columns"].pop("pct_complete")  # rename
+    mart["columns"]["items_total"]["data_type"] = "bigint"  # retype
+    del new["dim_courses.v1"]["columns"]["slug"]  # remove
+    breaking, _ = contracts.compare(old, new)
+    text = "\n".join(breaking)
+    assert "core.fct_course_progress_v1 (fct_course_progress v1): column 'pct_complete' was removed or renamed" in text
+    assert "column 'items_total' changed type integer -> bigint" in text
+    assert "column 'slug' was removed or renamed" in text
+    assert "add a new version" in text
+
+
+def test_dbt_blocks_a_breaking_change_to_a_versioned_mart(tmp_path):
+    """dbt's own state comparison fails on a retyped column of a versioned, contracted model."""
+    state = PROJECT_ROOT / "target_pytest_contracts"
+    if not (state / "manifest.json").exists():
+        _current_contracts("target_pytest_contracts")
+    copy = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(".venv", ".git", "target*", "logs", ".pgdata", "artifacts", "*.pyc"),
+    )
+    yml = copy / "models" / "marts" / "core" / "_core__models.yml"
+    text = yml.read_text()
+    assert "        description: Items of the course" not in text
+    yml.write_text(text.replace("      - name: items_total\n        description: Number of items in the course.\n        data_type: integer",
+                                "      - name: items_total\n        description: Number of items in the course.\n        data_type: bigint"))
+    env = dbt_env({})
+    env["DBT_TARGET_PATH"] = str(tmp_path / "target")
+    result = subprocess.run(
+        [dbt_executable(), "ls", "--select", "state:modified", "--state", str(state)],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "breaking change" in (result.stdout + result.stderr).lower()
