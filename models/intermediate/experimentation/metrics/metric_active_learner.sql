@@ -1,0 +1,36 @@
+-- active_learner (proportion): 1 if the learner had any item_complete event in the window, else 0;
+-- pre_value the same over the pre-window.
+with
+
+windows as (
+    select * from {{ ref('int_experiment_metric_windows') }}
+),
+
+events as (
+    select * from {{ ref('stg_player__events') }}
+),
+
+completions as (
+    select
+        learner_id,
+        occurred_at
+    from events
+    where event_type = 'item_complete'
+),
+
+final as (
+    select
+        windows.experiment_key,
+        windows.learner_id,
+        max(case when completions.occurred_at >= windows.window_start_at then 1 else 0 end) as value,
+        max(case when completions.occurred_at < windows.window_start_at then 1 else 0 end) as pre_value
+    from windows
+    left join completions
+        on
+            windows.learner_id = completions.learner_id
+            and completions.occurred_at >= windows.pre_window_start_at
+            and completions.occurred_at < windows.window_end_at
+    group by windows.experiment_key, windows.learner_id
+)
+
+select * from final

@@ -1,0 +1,28 @@
+-- enrollments (mean): enrolments the learner made in the window; pre_value the same over the
+-- pre-window. 0 when none.
+with
+
+windows as (
+    select * from {{ ref('int_experiment_metric_windows') }}
+),
+
+enrollments as (
+    select * from {{ ref('stg_platform__enrollments') }}
+),
+
+final as (
+    select
+        windows.experiment_key,
+        windows.learner_id,
+        count(case when enrollments.enrolled_at >= windows.window_start_at then 1 end) as value,
+        count(case when enrollments.enrolled_at < windows.window_start_at then 1 end) as pre_value
+    from windows
+    left join enrollments
+        on
+            windows.learner_id = enrollments.learner_id
+            and enrollments.enrolled_at >= windows.pre_window_start_at
+            and enrollments.enrolled_at < windows.window_end_at
+    group by windows.experiment_key, windows.learner_id
+)
+
+select * from final

@@ -1,0 +1,39 @@
+-- items_completed (mean): distinct items the learner completed in the window; pre_value the same
+-- over the pre-window. 0 when the learner completed nothing.
+with
+
+windows as (
+    select * from {{ ref('int_experiment_metric_windows') }}
+),
+
+events as (
+    select * from {{ ref('stg_player__events') }}
+),
+
+completions as (
+    select
+        learner_id,
+        item_id,
+        occurred_at
+    from events
+    where event_type = 'item_complete' and item_id is not null
+),
+
+final as (
+    select
+        windows.experiment_key,
+        windows.learner_id,
+        count(distinct case when completions.occurred_at >= windows.window_start_at then completions.item_id end)
+            as value,
+        count(distinct case when completions.occurred_at < windows.window_start_at then completions.item_id end)
+            as pre_value
+    from windows
+    left join completions
+        on
+            windows.learner_id = completions.learner_id
+            and completions.occurred_at >= windows.pre_window_start_at
+            and completions.occurred_at < windows.window_end_at
+    group by windows.experiment_key, windows.learner_id
+)
+
+select * from final

@@ -1,0 +1,312 @@
+"""Experimentation marts: in-database statistics equal scipy/statsmodels, and the planted truths are found.
+
+Everything the marts compute is recomputed here independently from the rows of
+`experiment_learner_metrics` (pandas + scipy.stats + statsmodels) and compared at 1e-9 relative.
+The distribution macros are also checked directly on the embedded PostgreSQL 18 and on the
+PostgreSQL 15 server at 127.0.0.1:5432 (skipped when not reachable), over a grid with far tails.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import psycopg
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+from lpdata import PROJECT_ROOT, db
+from lpdata.experimentation import expected_results, learner_metrics_frame, render_statistics_macros
+from lpdata.generate import TRUTHS
+
+REL = 1e-9
+Z975 = stats.norm.ppf(0.975)
+
+
+def assert_close(actual, expected, what: str, rel: float = REL) -> None:
+    """Relative comparison; both null, or both (numerically) zero, also match."""
+    if expected is None or (isinstance(expected, float) and math.isnan(expected)):
+        assert actual is None or (isinstance(actual, float) and math.isnan(actual)), f"{what}: {actual} != null"
+        return
+    assert actual is not None, f"{what}: null != {expected}"
+    if expected == 0:
+        assert abs(actual) < 1e-300 or actual == 0, f"{what}: {actual} != 0"
+        return
+    err = abs(actual - expected) / abs(expected)
+    assert err <= rel, f"{what}: {actual!r} vs scipy {expected!r} (relative error {err:.3g})"
+
+
+# --------------------------------------------------------------------------------------------
+# distribution macros on PostgreSQL 18 (embedded) and 15 (127.0.0.1:5432)
+# --------------------------------------------------------------------------------------------
+
+
+def _embedded_env() -> dict[str, str]:
+    env = db.pg_env({})  # no PG* variables: the embedded server (PostgreSQL 18)
+    env["PGDATABASE"] = "lp_exp_macros"
+    db.ensure_database(env)
+    return env
+
+
+def _pg15_env() -> dict[str, str]:
+    env = {"PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "postgres", "PGDATABASE": "postgres"}
+    try:
+        with psycopg.connect(db.conninfo(env), connect_timeout=3):
+            pass
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
+    return env
+
+
+def _grid() -> list[tuple[float, float, int]]:
+    zs = np.concatenate([np.linspace(-30, 30, 601), [-37.0, 37.0, 1e-12, -1e-12, 0.0, 1.959963984540054]])
+    xs = np.concatenate([np.linspace(0, 200, 401)[1:], [1e-8, 1e-3, 0.01, 0.5, 300.0, 700.0]])
+    rows = [(float(z), 1.0, 1) for z in zs]
+    rows += [(0.0, float(x), df) for x in xs for df in range(1, 11)]
+    return rows
+
+
+@pytest.mark.parametrize("server", ["embedded_pg18", "pg15"])
+def test_distribution_macros_match_scipy(server: str) -> None:
+    env = _embedded_env() if server == "embedded_pg18" else _pg15_env()
+    macros = render_statistics_macros()
+    sql = (
+        f"select z, x, df, {macros.normal_sf('z')} as sf, {macros.normal_cdf('z')} as cdf, "
+        f"{macros.normal_two_sided_p('z')} as p2, {macros.chi2_sf('x', 'df')} as q from grid"
+    )
+    with psycopg.connect(db.conninfo(env)) as conn:
+        version = conn.execute("show server_version_num").fetchone()[0]
+        assert int(version) >= (180000 if server == "embedded_pg18" else 150000)
+        conn.execute("create temp table grid (z double precision, x double precision, df integer)")
+        with conn.cursor().copy("copy grid from stdin") as copy:
+            for row in _grid():
+                copy.write_row(row)
+        rows = conn.execute(sql).fetchall()
+    z = np.array([r[0] for r in rows])
+    x = np.array([r[1] for r in rows])
+    df = np.array([r[2] for r in rows])
+    expected = {
+        "normal_sf": (3, stats.norm.sf(z)),
+        "normal_cdf": (4, stats.norm.cdf(z)),
+        "normal_two_sided_p": (5, 2 * stats.norm.sf(np.abs(z))),
+        "chi2_sf": (6, stats.chi2.sf(x, df)),
+    }
+    for name, (col, ref) in expected.items():
+        got = np.array([r[col] for r in rows], dtype=float)
+        tiny = ref < 1e-300  # below double's normal range: 0 is the answer
+        assert np.all(got[tiny] < 1e-290), f"{name}: underflowing tail not ~0"
+        err = np.abs(got[~tiny] - ref[~tiny]) / ref[~tiny]
+        worst = int(np.argmax(err))
+        assert err.max() <= REL, (
+            f"{name} on {server} (server_version_num {version}): relative error {err.max():.3g} at "
+            f"z={z[~tiny][worst]}, x={x[~tiny][worst]}, df={df[~tiny][worst]}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# marts against scipy / statsmodels
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def learner_metrics(warehouse) -> pd.DataFrame:
+    return learner_metrics_frame(warehouse.dicts(f"select * from {warehouse.mart('experiment_learner_metrics')}"))
+
+
+@pytest.fixture(scope="module")
+def results(warehouse) -> pd.DataFrame:
+    return pd.DataFrame(warehouse.dicts(f"select * from {warehouse.mart('experiment_results')}"))
+
+
+@pytest.fixture(scope="module")
+def health(warehouse) -> pd.DataFrame:
+    return pd.DataFrame(warehouse.dicts(f"select * from {warehouse.mart('experiment_health')}"))
+
+
+def _result(results: pd.DataFrame, experiment: str, variant: str, metric: str) -> dict:
+    row = results[(results.experiment_key == experiment) & (results.variant_key == variant) & (results.metric_key == metric)]
+    assert len(row) == 1, f"no result row for {experiment}/{variant}/{metric}"
+    return row.iloc[0].to_dict()
+
+
+def test_results_equal_scipy_statsmodels(learner_metrics: pd.DataFrame, results: pd.DataFrame) -> None:
+    expected = expected_results(learner_metrics)
+    assert len(results) == len(expected) > 0
+    merged = results.merge(expected, on=["experiment_key", "metric_key", "variant_key"], suffixes=("", "_scipy"))
+    assert len(merged) == len(expected)
+    columns = [
+        "mean_control", "mean_treatment", "var_control", "var_treatment", "absolute_effect",
+        "absolute_ci_low", "absolute_ci_high", "relative_lift", "relative_ci_low", "relative_ci_high",
+        "p_value", "p_value_adjusted", "cuped_absolute_effect", "cuped_ci_low", "cuped_ci_high",
+        "cuped_p_value", "variance_reduction",
+    ]
+    for row in merged.to_dict("records"):
+        key = f"{row['experiment_key']}/{row['variant_key']}/{row['metric_key']}"
+        assert row["n_control"] == row["n_control_scipy"] and row["n_treatment"] == row["n_treatment_scipy"], key
+        for col in columns:
+            assert_close(row[col], row[f"{col}_scipy"], f"{key} {col}")
+        assert row["is_significant"] == (row["p_value_adjusted_scipy"] < 0.05), key
+
+
+def test_mean_metrics_match_statsmodels_ztest(learner_metrics: pd.DataFrame, results: pd.DataFrame) -> None:
+    """A second, library-only check for mean/proportion metrics: statsmodels' Welch z-test."""
+    checked = 0
+    for (experiment, metric), rows in learner_metrics[learner_metrics.metric_type != "ratio"].groupby(["experiment_key", "metric_key"]):
+        control = rows[rows.is_control]
+        for variant, treated in rows[~rows.is_control].groupby("variant_key"):
+            cm = CompareMeans(DescrStatsW(treated.value.to_numpy()), DescrStatsW(control.value.to_numpy()))
+            z, p = cm.ztest_ind(usevar="unequal")
+            low, high = cm.zconfint_diff(alpha=0.05, usevar="unequal")
+            row = _result(results, experiment, variant, metric)
+            assert_close(row["p_value"], p, f"{experiment}/{variant}/{metric} p_value")
+            assert_close(row["absolute_ci_low"], low, f"{experiment}/{variant}/{metric} ci_low")
+            assert_close(row["absolute_ci_high"], high, f"{experiment}/{variant}/{metric} ci_high")
+            checked += 1
+    assert checked >= 8
+
+
+def test_benjamini_hochberg_matches_statsmodels(results: pd.DataFrame) -> None:
+    for (experiment, variant), rows in results.groupby(["experiment_key", "variant_key"]):
+        adjusted = multipletests(rows.p_value.to_numpy(), method="fdr_bh")[1]
+        for got, exp, metric in zip(rows.p_value_adjusted, adjusted, rows.metric_key):
+            assert_close(got, float(exp), f"{experiment}/{variant}/{metric} p_value_adjusted")
+
+
+def test_srm_matches_scipy_and_only_the_planted_experiment_is_flagged(health: pd.DataFrame) -> None:
+    for experiment, rows in health.groupby("experiment_key"):
+        weights = rows.planned_weight.to_numpy() / rows.planned_weight.sum()
+        observed = rows.n_assigned.to_numpy()
+        chi2, p = stats.chisquare(observed, weights * observed.sum())
+        assert_close(float(rows.srm_chi2.iloc[0]), float(chi2), f"{experiment} srm_chi2")
+        assert_close(float(rows.srm_p_value.iloc[0]), float(p), f"{experiment} srm_p_value")
+        expected_weights = TRUTHS["planned_weights"][experiment]
+        assert dict(zip(rows.variant_key, rows.planned_weight)) == pytest.approx(expected_weights)
+        assert rows.has_srm.all() == (experiment == TRUTHS["srm_experiment"]), experiment
+        assert rows.has_srm.nunique() == 1
+    assert set(health.experiment_key) == set(TRUTHS["experiments"])
+
+
+def test_planted_effects_found_with_right_sign_and_truth_inside_ci(results: pd.DataFrame) -> None:
+    srm = TRUTHS["srm_experiment"]
+    for (experiment, variant, metric), (size, kind) in TRUTHS["effects"].items():
+        row = _result(results, experiment, variant, metric)
+        estimate, low, high = (
+            (row["relative_lift"], row["relative_ci_low"], row["relative_ci_high"])
+            if kind == "relative"
+            else (row["absolute_effect"], row["absolute_ci_low"], row["absolute_ci_high"])
+        )
+        where = f"{experiment}/{variant}/{metric} ({kind} {size}): estimate {estimate:.4f} [{low:.4f}, {high:.4f}]"
+        if experiment == srm:
+            # an experiment with a sample-ratio mismatch is not analysed (has_srm is its verdict);
+            # CUPED still corrects the pre-period imbalance, so the truth is inside its interval
+            true_abs = size if kind == "absolute" else size * row["mean_control"]
+            assert row["cuped_ci_low"] <= true_abs <= row["cuped_ci_high"], where
+            continue
+        assert low <= size <= high, where
+        if size != 0:
+            assert np.sign(estimate) == np.sign(size), where
+            assert np.sign(row["cuped_absolute_effect"]) == np.sign(size), where
+    # the clearly powered planted effects are significant after Benjamini-Hochberg
+    for experiment, variant, metric in [
+        ("onboarding_checklist", "checklist", "active_learner"),
+        ("reco_carousel", "carousel", "enrollments"),
+        ("hint_styles", "hint_a", "quiz_pass_rate"),
+    ]:
+        assert _result(results, experiment, variant, metric)["is_significant"], (experiment, variant, metric)
+
+
+def test_cuped_reduces_variance_of_items_completed(results: pd.DataFrame) -> None:
+    rows = results[results.metric_key == TRUTHS["cuped_metric"]]
+    assert len(rows) > 0
+    assert (rows.variance_reduction > 0.20).all(), rows[["experiment_key", "variant_key", "variance_reduction"]]
+    assert ((rows.cuped_ci_high - rows.cuped_ci_low) < (rows.absolute_ci_high - rows.absolute_ci_low)).all()
+
+
+def _raw_contamination(warehouse) -> pd.DataFrame:
+    """Independently from raw: learners logged in 2+ variants of an experiment, not deleted."""
+    return pd.DataFrame(
+        warehouse.dicts(
+            """
+            with latest_learners as (
+                select distinct on (learner_id) learner_id, is_deleted
+                from raw.learners
+                order by learner_id, updated_at desc
+            ),
+            lines as (
+                select distinct trim(experiment_key) as experiment_key, trim(variant_key) as variant_key, learner_id
+                from raw.experiment_assignments
+            ),
+            per_learner as (
+                select experiment_key, learner_id, count(*) as n_variants from lines group by 1, 2
+            )
+            select lines.experiment_key, lines.variant_key, lines.learner_id,
+                   per_learner.n_variants > 1 as is_contaminated
+            from lines
+            inner join per_learner using (experiment_key, learner_id)
+            inner join latest_learners using (learner_id)
+            where not latest_learners.is_deleted
+            """
+        )
+    )
+
+
+def test_contaminated_learners_are_excluded_and_counted(warehouse, health: pd.DataFrame) -> None:
+    raw = _raw_contamination(warehouse)
+    contaminated = raw[raw.is_contaminated]
+    assert len(contaminated) > 0, "the generator plants contaminated learners"
+    counted = contaminated.groupby(["experiment_key", "variant_key"]).size().rename("n_raw")
+    joined = health.set_index(["experiment_key", "variant_key"]).join(counted).fillna({"n_raw": 0})
+    assert (joined.n_contaminated == joined.n_raw).all(), joined[["n_contaminated", "n_raw"]]
+    clean = raw[~raw.is_contaminated].groupby(["experiment_key", "variant_key"]).size().rename("n_clean")
+    joined = joined.join(clean).fillna({"n_clean": 0})
+    assert (joined.n_assigned == joined.n_clean).all(), joined[["n_assigned", "n_clean"]]
+
+    bad = set(map(tuple, contaminated[["experiment_key", "learner_id"]].to_numpy()))
+    for mart in ("experiment_assignments", "experiment_learner_metrics"):
+        rows = warehouse.query(f"select distinct experiment_key, learner_id from {warehouse.mart(mart)}")
+        leaked = bad & set(rows)
+        assert not leaked, f"{mart} holds contaminated learners: {sorted(leaked)[:5]}"
+
+
+def test_deleted_learners_appear_in_no_experimentation_mart(warehouse) -> None:
+    for mart in ("experiment_assignments", "experiment_learner_metrics"):
+        n = warehouse.scalar(
+            f"""
+            select count(*) from {warehouse.mart(mart)} as m
+            where m.learner_id in (
+                select learner_id from (
+                    select distinct on (learner_id) learner_id, is_deleted
+                    from raw.learners order by learner_id, updated_at desc
+                ) as l where is_deleted
+            )
+            """
+        )
+        assert n == 0, f"{mart}: {n} rows of deleted learners"
+
+
+def test_assignments_are_one_clean_row_per_learner(warehouse) -> None:
+    mart = warehouse.mart("experiment_assignments")
+    dupes = warehouse.scalar(
+        f"select count(*) from (select experiment_key, learner_id from {mart} group by 1, 2 having count(*) > 1) as d"
+    )
+    assert dupes == 0
+    n_variants = dict(warehouse.query(f"select experiment_key, count(distinct variant_key) from {mart} group by 1"))
+    assert n_variants == {k: len(v) for k, v in TRUTHS["variants"].items()}
+
+
+def test_every_planned_metric_has_results(warehouse, results: pd.DataFrame) -> None:
+    plans = pd.read_csv(PROJECT_ROOT / "seeds" / "experimentation" / "experiment_analysis_plans.csv")
+    expected = {
+        (r.experiment_key, v, r.metric_key)
+        for r in plans.itertuples()
+        for v in TRUTHS["variants"][r.experiment_key]
+        if v != TRUTHS["control_variant"][r.experiment_key]
+    }
+    assert set(map(tuple, results[["experiment_key", "variant_key", "metric_key"]].to_numpy())) == expected
+    roles = dict(zip(zip(plans.experiment_key, plans.metric_key), plans.metric_role))
+    for row in results.itertuples():
+        assert row.metric_role == roles[(row.experiment_key, row.metric_key)]
+        assert row.control_variant_key == TRUTHS["control_variant"][row.experiment_key]
