@@ -78,14 +78,30 @@ class Warehouse:
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """Unique per test process: concurrent runs (xdist workers, several checkouts) never share a database."""
+    return f'{os.environ.get("PYTEST_XDIST_WORKER", "main")}_{os.getpid()}'
+
+
+_CREATED: list[dict[str, str]] = []
 
 
 def make_database(name: str) -> dict[str, str]:
     env = dict(db.pg_env())
     env["PGDATABASE"] = name
     db.ensure_database(env, recreate=True)
+    _CREATED.append(env)
     return env
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop the test databases unless LP_KEEP_TEST_DB is set (to inspect a failure)."""
+    if os.environ.get("LP_KEEP_TEST_DB"):
+        return
+    for env in _CREATED:
+        try:
+            db.drop_database(env)
+        except Exception as exc:  # noqa: BLE001 - cleanup must not hide the test outcome
+            print(f"could not drop {env['PGDATABASE']}: {exc}")
 
 
 @pytest.fixture(scope="session")

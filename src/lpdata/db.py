@@ -119,6 +119,12 @@ def ensure_database(env: dict[str, str], dbname: str | None = None, recreate: bo
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
 
 
+def drop_database(env: dict[str, str], dbname: str | None = None) -> None:
+    dbname = dbname or env["PGDATABASE"]
+    with psycopg.connect(conninfo(env, "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
+
+
 def server_version(env: dict[str, str]) -> int:
     with connect(env) as conn:
         return int(conn.execute("show server_version_num").fetchone()[0])
