@@ -103,7 +103,11 @@ def _run(args: argparse.Namespace) -> int:
     except ImportError:
         quality = None
     if quality is not None and not args.skip_quality:
-        steps("quality checks (Great Expectations)", quality.run, env)
+        if not steps("quality checks (Great Expectations)", quality.run, env):
+            raise RuntimeError(
+                "quality checks failed: a published mart broke an expectation (see FAILED lines above and "
+                f"{quality.DATA_DOCS_DIR / 'index.html'})"
+            )
     steps("dbt docs generate --static", run_dbt, ["docs", "generate", "--static"], env)
     ARTIFACTS.mkdir(exist_ok=True)
     summary = {"learners": args.learners, "seed": args.seed, "timings_s": dict(steps.timings)}
