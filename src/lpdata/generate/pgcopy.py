@@ -94,61 +94,122 @@ def _matrix(kind: str, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def encode_rows(cols: list[Col]) -> bytes:
-    """COPY BINARY tuples (no signature, no trailer) for equally long columns."""
+    """COPY BINARY tuples (no signature, no trailer) for equally long columns.
+
+    Rows are grouped by layout (the byte length of every field, -1 for NULL); within a group
+    every row has the same size, so the group is an (n, row_size) matrix filled column slice by
+    column slice. Groups are emitted one after another (row order is not preserved, which COPY
+    does not care about). Tables whose free text gives almost every row its own layout fall
+    back to a byte-scatter.
+    """
     n = len(cols[0].values)
     if n == 0:
         return b""
-    mats, lens, nulls = [], [], []
+    mats, lens = [], []
     for c in cols:
         mat, ln = _matrix(c.kind, c.values)
         if ln is None:
             ln = np.full(n, mat.shape[1], dtype=np.int64)
-        null = np.zeros(n, bool) if c.null is None else np.asarray(c.null, bool)
-        ln = np.where(null, 0, ln)
+        if c.null is not None:
+            ln = np.where(np.asarray(c.null, bool), -1, ln)
         mats.append(mat)
         lens.append(ln)
-        nulls.append(null)
-    row_size = 2 + sum(4 + ln for ln in lens)
+    key = np.zeros(n, dtype=np.int64)
+    radix = 1
+    for mat, ln in zip(mats, lens):
+        if (ln != ln[0]).any():
+            key = key * (mat.shape[1] + 2) + (ln + 1)
+            radix *= mat.shape[1] + 2
+    if radix >= 2**62:
+        return _encode_scatter(mats, lens, n)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    if len(uniq) > max(64, n // 64):
+        return _encode_scatter(mats, lens, n)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
+    ncols = np.array([len(cols)], dtype=">i2").view(np.uint8)
+    out = []
+    for g in range(len(uniq)):
+        rows = order[bounds[g] : bounds[g + 1]]
+        first = rows[0]
+        widths = [int(ln[first]) for ln in lens]
+        size = 2 + sum(4 + max(w, 0) for w in widths)
+        sub = np.empty((len(rows), size), dtype=np.uint8)
+        sub[:, 0:2] = ncols
+        off = 2
+        contiguous = len(rows) == n
+        for mat, w in zip(mats, widths):
+            sub[:, off : off + 4] = np.array([w], dtype=">i4").view(np.uint8)
+            off += 4
+            if w > 0:
+                sub[:, off : off + w] = mat[:, :w] if contiguous else mat[rows, :w]
+                off += w
+        out.append(sub.ravel())
+    return np.concatenate(out).tobytes() if len(out) > 1 else out[0].tobytes()
+
+
+def _encode_scatter(mats: list[np.ndarray], lens: list[np.ndarray], n: int) -> bytes:
+    """Row-order-preserving encoder for rows of many different layouts (byte scatter)."""
+    sizes = [np.maximum(ln, 0) for ln in lens]
+    row_size = 2 + sum(4 + s for s in sizes)
     row_start = np.zeros(n, dtype=np.int64)
     np.cumsum(row_size[:-1], out=row_start[1:])
     buf = np.empty(int(row_start[-1] + row_size[-1]), dtype=np.uint8)
     ar2, ar4 = np.arange(2), np.arange(4)
-    buf[row_start[:, None] + ar2] = np.array([len(cols)], dtype=">i2").view(np.uint8)
+    buf[row_start[:, None] + ar2] = np.array([len(mats)], dtype=">i2").view(np.uint8)
     pos = row_start + 2
-    for mat, ln, null in zip(mats, lens, nulls):
-        header = np.where(null, -1, ln).astype(">i4").view(np.uint8).reshape(n, 4)
-        buf[pos[:, None] + ar4] = header
+    for mat, ln, sz in zip(mats, lens, sizes):
+        buf[pos[:, None] + ar4] = ln.astype(">i4").view(np.uint8).reshape(n, 4)
         pos += 4
         width = mat.shape[1]
         idx = pos[:, None] + np.arange(width)
-        if null.any() or (ln != width).any():
-            mask = np.arange(width) < ln[:, None]
-            buf[idx[mask]] = mat[mask]
-        else:
-            buf[idx] = mat
-        pos += ln
+        mask = np.arange(width) < sz[:, None]
+        buf[idx[mask]] = mat[mask]
+        pos += sz
     return buf.tobytes()
+
+
+@dataclass
+class Encoded:
+    """A table's rows already in COPY BINARY form (so encoding can run off the writing thread)."""
+
+    names: list[str]
+    chunks: list[bytes]
+    rows: int
+
+
+def encode_table(columns: dict[str, Col], chunk_rows: int = CHUNK_ROWS) -> Encoded:
+    cols = list(columns.values())
+    n = len(cols[0].values)
+    chunks = []
+    for start in range(0, n, chunk_rows):
+        part = [
+            Col(c.kind, c.values[start : start + chunk_rows], None if c.null is None else c.null[start : start + chunk_rows])
+            for c in cols
+        ]
+        chunks.append(encode_rows(part))
+    return Encoded(list(columns), chunks, n)
+
+
+def copy_encoded(conn: psycopg.Connection, table: str, enc: Encoded) -> int:
+    """COPY pre-encoded rows into schema-qualified ``table``; returns the number of rows written."""
+    if enc.rows == 0:
+        return 0
+    schema, name = table.split(".")
+    stmt = sql.SQL("copy {}.{} ({}) from stdin (format binary)").format(
+        sql.Identifier(schema), sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, enc.names))
+    )
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        copy.write(SIGNATURE)
+        for chunk in enc.chunks:
+            copy.write(chunk)
+        copy.write(TRAILER)
+    return enc.rows
 
 
 def copy_columns(conn: psycopg.Connection, table: str, columns: dict[str, Col], chunk_rows: int = CHUNK_ROWS) -> int:
     """COPY the columns into schema-qualified ``table``; returns the number of rows written."""
-    names = list(columns)
-    cols = list(columns.values())
-    n = len(cols[0].values)
-    schema, name = table.split(".")
-    stmt = sql.SQL("copy {}.{} ({}) from stdin (format binary)").format(
-        sql.Identifier(schema), sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, names))
-    )
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
-        copy.write(SIGNATURE)
-        for start in range(0, n, chunk_rows):
-            part = [
-                Col(c.kind, c.values[start : start + chunk_rows], None if c.null is None else c.null[start : start + chunk_rows])
-                for c in cols
-            ]
-            copy.write(encode_rows(part))
-        copy.write(TRAILER)
-    return n
+    return copy_encoded(conn, table, encode_table(columns, chunk_rows))
 
 
 def text_array(values: Iterable[str]) -> np.ndarray:
