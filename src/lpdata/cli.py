@@ -135,8 +135,12 @@ def _contracts(args: argparse.Namespace) -> int:
     run_dbt(["parse"], env, target_path=target, capture=True)
     manifest = contracts.load_manifest(PROJECT_ROOT / target)
     if args.action == "snapshot":
+        from . import odcs
+
         contracts.snapshot(manifest)
-        print(f"wrote {contracts.SNAPSHOT.relative_to(PROJECT_ROOT)}; commit it with the change")
+        written = odcs.export(manifest)
+        print(f"wrote {contracts.SNAPSHOT.relative_to(PROJECT_ROOT)} and {len(written)} ODCS contracts in "
+              f"{odcs.ODCS_DIR.relative_to(PROJECT_ROOT)}; commit them with the change")
         return 0
     breaking, additive = contracts.check(manifest)
     for line in breaking:
@@ -165,7 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     p.set_defaults(fn=_test)
 
-    p = sub.add_parser("contracts", help="check public mart contracts against the committed snapshot")
+    p = sub.add_parser(
+        "contracts",
+        help="check public mart contracts against the committed snapshot, or refresh it (and the ODCS export)",
+    )
     p.add_argument("action", choices=["check", "snapshot"])
     p.set_defaults(fn=_contracts)
 
