@@ -54,34 +54,80 @@
 
 
 {% macro publish_mart(node, publish_schema) %}
+    {#-
+        One transaction per mart, so consumers see the last good version or the new one, never a
+        partial or missing one, and a reader never errors:
+        1. copy the audited mart into <alias>__publishing with its key, indexes and statistics
+           (the slow part, while readers keep reading the current version undisturbed);
+        2. lock what consumers read, the unversioned view FIRST and then the table (the order a
+           reader of the view locks them, so the swap cannot deadlock with a reader);
+        3. swap: current table -> <alias>__retired, new table -> <alias>, repoint the view with
+           CREATE OR REPLACE (it keeps its identity and grants), drop the retired table.
+        A reader queued behind the lock re-resolves the names after the commit (PostgreSQL
+        repeats the name lookup when invalidations arrived while it waited), so it reads the new
+        version instead of failing on a dropped relation. Nothing is dropped while a reader
+        could still reach it by name.
+    -#}
     {%- set reader = var('reader_role') -%}
     {%- set source_relation = adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.alias) -%}
-    {%- set target = adapter.quote(publish_schema) ~ '.' ~ adapter.quote(node.alias) -%}
+    {%- set schema_q = adapter.quote(publish_schema) -%}
+    {%- set target = schema_q ~ '.' ~ adapter.quote(node.alias) -%}
     {%- set staging_name = node.alias ~ '__publishing' -%}
-    {%- set staging = adapter.quote(publish_schema) ~ '.' ~ adapter.quote(staging_name) -%}
+    {%- set staging = schema_q ~ '.' ~ adapter.quote(staging_name) -%}
+    {%- set retired_name = node.alias ~ '__retired' -%}
+    {%- set retired = schema_q ~ '.' ~ adapter.quote(retired_name) -%}
+    {%- set is_latest = node.version is not none and (node.version | string) == (node.latest_version | string) -%}
+    {%- set view = schema_q ~ '.' ~ adapter.quote(node.name) -%}
     {%- set primary_key = mart_primary_key(node) -%}
+    {%- set indexes = node.config.get('indexes') or [] -%}
     {%- set sql -%}
         begin;
-        create schema if not exists {{ adapter.quote(publish_schema) }};
-        grant usage on schema {{ adapter.quote(publish_schema) }} to {{ reader }};
+        create schema if not exists {{ schema_q }};
+        grant usage on schema {{ schema_q }} to {{ reader }};
         drop table if exists {{ staging }};
+        drop table if exists {{ retired }};
         create table {{ staging }}
             (like {{ source_relation }} including defaults including constraints including comments);
         insert into {{ staging }} select * from {{ source_relation }};
-        drop table if exists {{ target }} cascade;
-        alter table {{ staging }} rename to {{ adapter.quote(node.alias) }};
         {% if primary_key -%}
-        alter table {{ target }} add constraint {{ adapter.quote(node.alias ~ '_pkey') }}
+        alter table {{ staging }} add constraint {{ adapter.quote(staging_name ~ '_pkey') }}
             primary key ({{ primary_key | join(', ') }});
         {%- endif %}
-        {% for index in node.config.get('indexes') or [] -%}
-        create {{ 'unique ' if index.get('unique') }}index {{ adapter.quote(node.alias ~ '_idx_' ~ loop.index) }}
-            on {{ target }} ({{ index['columns'] | join(', ') }});
+        {% for index in indexes -%}
+        create {{ 'unique ' if index.get('unique') }}index {{ adapter.quote(staging_name ~ '_idx_' ~ loop.index) }}
+            on {{ staging }} ({{ index['columns'] | join(', ') }});
         {% endfor -%}
-        comment on table {{ target }} is {{ sql_string(node.description | trim ~ ' Published after all its tests passed.') }};
+        comment on table {{ staging }} is {{ sql_string(node.description | trim ~ ' Published after all its tests passed.') }};
+        grant select on {{ staging }} to {{ reader }};
+        analyze {{ staging }};
+        {% if is_latest -%}
+        do $lock$ begin
+            if to_regclass({{ sql_string(view) }}) is not null then
+                lock table {{ view }} in access exclusive mode;
+            end if;
+        end $lock$;
+        {%- endif %}
+        do $lock$ begin
+            if to_regclass({{ sql_string(target) }}) is not null then
+                lock table {{ target }} in access exclusive mode;
+                alter table {{ target }} rename to {{ adapter.quote(retired_name) }};
+            end if;
+        end $lock$;
+        alter table {{ staging }} rename to {{ adapter.quote(node.alias) }};
+        {% if primary_key -%}
+        alter table {{ target }} rename constraint {{ adapter.quote(staging_name ~ '_pkey') }} to {{ adapter.quote(node.alias ~ '_pkey__next') }};
+        {%- endif %}
+        {% for index in indexes -%}
+        alter index {{ schema_q }}.{{ adapter.quote(staging_name ~ '_idx_' ~ loop.index) }} rename to {{ adapter.quote(node.alias ~ '_idx_' ~ loop.index ~ '__next') }};
+        {% endfor -%}
         {{ publish_latest_view(node, publish_schema) }}
-        grant select on {{ target }} to {{ reader }};
-        analyze {{ target }};
+        drop table if exists {{ retired }} cascade;
+        {% if primary_key -%}
+        alter table {{ target }} rename constraint {{ adapter.quote(node.alias ~ '_pkey__next') }} to {{ adapter.quote(node.alias ~ '_pkey') }};
+        {%- endif %}
+        {% for index in indexes -%}
+        alter index {{ schema_q }}.{{ adapter.quote(node.alias ~ '_idx_' ~ loop.index ~ '__next') }} rename to {{ adapter.quote(node.alias ~ '_idx_' ~ loop.index) }};
+        {% endfor -%}
         commit;
     {%- endset -%}
     {%- do run_query(sql) -%}
@@ -103,11 +149,20 @@
 
 
 {% macro publish_latest_view(node, publish_schema) %}
-    {#- The unversioned name is a view on the latest version, for consumers who always want it. -#}
+    {#- The unversioned name is a view on the latest version, for consumers who always want it.
+        CREATE OR REPLACE keeps the view (and readers queued on it) in place; when the latest
+        version's columns are incompatible with the old view (a new version), drop and recreate. -#}
     {%- if node.version is not none and (node.version | string) == (node.latest_version | string) -%}
         {%- set view = adapter.quote(publish_schema) ~ '.' ~ adapter.quote(node.name) -%}
-        drop view if exists {{ view }};
-        create view {{ view }} as select * from {{ adapter.quote(publish_schema) }}.{{ adapter.quote(node.alias) }};
+        {%- set definition = 'select * from ' ~ adapter.quote(publish_schema) ~ '.' ~ adapter.quote(node.alias) -%}
+        do $view$ begin
+            begin
+                execute {{ sql_string('create or replace view ' ~ view ~ ' as ' ~ definition) }};
+            exception when others then
+                execute {{ sql_string('drop view if exists ' ~ view) }};
+                execute {{ sql_string('create view ' ~ view ~ ' as ' ~ definition) }};
+            end;
+        end $view$;
         comment on view {{ view }} is {{ sql_string('Latest version (v' ~ node.version ~ ') of ' ~ node.name ~ '.') }};
         grant select on {{ view }} to {{ var('reader_role') }};
     {%- endif -%}

@@ -1,0 +1,275 @@
+"""Reliability of what consumers read: idempotent builds, SIGKILL at random points, readers during a build.
+
+All checks go through the PUBLISHED relations (discovered from the manifest: public models, schema
+config.meta.publish_schema, their alias, plus the unversioned view on the latest version), read as
+the consumers' role (`SET ROLE platform_reader`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import build_warehouse
+from lpdata import PROJECT_ROOT, db
+from lpdata.dbt import dbt_env, dbt_executable
+
+READER_ROLE = "platform_reader"
+LEARNERS = int(os.environ.get("LP_RELIABILITY_LEARNERS", "500"))
+KILL_TRIES = 20
+KILL_SEED = 20260630
+LOAD_READERS = 20
+ARTIFACTS = PROJECT_ROOT / "artifacts"
+
+
+def published_relations(wh) -> list[str]:
+    """Every relation consumers read: <publish_schema>.<alias> per version, and the unversioned view."""
+    manifest = json.loads((PROJECT_ROOT / wh.target_path / "manifest.json").read_text())
+    relations = set()
+    for node in manifest["nodes"].values():
+        schema = (node.get("config", {}).get("meta") or {}).get("publish_schema")
+        if node["resource_type"] != "model" or node.get("access") != "public" or not schema:
+            continue
+        relations.add(f'{schema}.{node["alias"]}')
+        if node.get("version") is not None and str(node["version"]) == str(node.get("latest_version")):
+            relations.add(f'{schema}.{node["name"]}')
+    return sorted(relations)
+
+
+def reader_connection(wh) -> psycopg.Connection:
+    conn = db.connect(wh.env, autocommit=True)
+    conn.execute(f"set role {READER_ROLE}")
+    return conn
+
+
+def content_hashes(wh, relations: list[str], conn: psycopg.Connection | None = None) -> dict[str, tuple]:
+    """Row count and md5 of every row (in text order) per relation, read as the consumers' role."""
+    own = conn is None
+    conn = conn or reader_connection(wh)
+    try:
+        out = {}
+        for relation in relations:
+            if conn.execute("select to_regclass(%s)", (relation,)).fetchone()[0] is None:
+                out[relation] = None
+                continue
+            out[relation] = tuple(
+                conn.execute(
+                    "select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
+                    f"from {relation} as t"
+                ).fetchone()
+            )
+        return out
+    finally:
+        if own:
+            conn.close()
+
+
+def start_build(wh, log_path: Path) -> subprocess.Popen:
+    """`dbt build` as a subprocess in its own process group (so the whole group can be killed)."""
+    env = dbt_env(wh.env, {"DBT_TARGET_PATH": wh.target_path})
+    log = open(log_path, "w")  # noqa: SIM115 - closed by the caller via proc.stdout
+    return subprocess.Popen(
+        [dbt_executable(), "build", "--vars", json.dumps(wh.vars)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
+
+
+def timed_build(wh, log_path: Path) -> tuple[float, float]:
+    """Run a full build; return (total seconds, seconds until the on-run-end publish hook started)."""
+    start = time.monotonic()
+    proc = start_build(wh, log_path)
+    hook_at = None
+    while proc.poll() is None:
+        if hook_at is None and "on-run-end" in log_path.read_text():
+            hook_at = time.monotonic() - start
+        time.sleep(0.1)
+    total = time.monotonic() - start
+    assert proc.returncode == 0, log_path.read_text()[-3000:]
+    return total, hook_at or total * 0.95
+
+
+def wait_for_orphan_backends(wh, timeout: float = 120.0) -> int:
+    """Sessions of a killed client finish their current statement, then end; wait for them (or end them)."""
+    deadline = time.monotonic() + timeout
+    with db.connect(wh.env, autocommit=True) as conn:
+        query = "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+        while time.monotonic() < deadline:
+            if conn.execute(query).fetchone()[0] == 0:
+                return 0
+            time.sleep(0.2)
+        return conn.execute(
+            "select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = current_database() and pid <> pg_backend_pid()) t"
+        ).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def reliability_warehouse():
+    return build_warehouse("reliability", learners=LEARNERS)
+
+
+@pytest.fixture(scope="module")
+def baseline(reliability_warehouse):
+    wh = reliability_warehouse
+    relations = published_relations(wh)
+    hashes = content_hashes(wh, relations)
+    missing = [r for r, h in hashes.items() if h is None]
+    assert not missing, f"not published after a clean build: {missing}"
+    return relations, hashes
+
+
+def test_two_builds_give_identical_published_marts(reliability_warehouse, baseline, tmp_path):
+    wh = reliability_warehouse
+    relations, first = baseline
+    total, hook_at = timed_build(wh, tmp_path / "second_build.log")
+    second = content_hashes(wh, relations)
+    differing = [r for r in relations if second[r] != first[r]]
+    assert not differing, f"marts differ between two builds of the same data: {differing}"
+    wh.timings = (total, hook_at)  # reused by the fault test to spread its kill points
+
+
+def test_readers_never_error_during_a_build(reliability_warehouse, baseline, tmp_path):
+    """20 readers (as platform_reader) query every published mart in a loop while `dbt build` runs."""
+    wh = reliability_warehouse
+    relations, expected = baseline
+    stop = threading.Event()
+    latencies: list[float] = []
+    errors: list[str] = []
+    wrong: list[str] = []
+    lock = threading.Lock()
+
+    def reader(i: int) -> None:
+        conn = reader_connection(wh)
+        k = i
+        while not stop.is_set():
+            relation = relations[k % len(relations)]
+            k += 1
+            t0 = time.perf_counter()
+            try:
+                n = conn.execute(f"select count(*) from {relation}").fetchone()[0]
+            except psycopg.Error as exc:
+                with lock:
+                    errors.append(f"{relation}: {type(exc).__name__}: {str(exc).strip()[:200]}")
+                conn.close()
+                conn = reader_connection(wh)
+                continue
+            elapsed = time.perf_counter() - t0
+            with lock:
+                latencies.append(elapsed)
+                if n != expected[relation][0]:
+                    wrong.append(f"{relation}: {n} rows, expected {expected[relation][0]}")
+        conn.close()
+
+    threads = [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(LOAD_READERS)]
+    for t in threads:
+        t.start()
+    start = time.monotonic()
+    proc = start_build(wh, tmp_path / "load_build.log")
+    try:
+        proc.wait(timeout=900)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    duration = time.monotonic() - start
+    assert proc.returncode == 0, (tmp_path / "load_build.log").read_text()[-3000:]
+    assert "Published" in (tmp_path / "load_build.log").read_text()
+
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
+    result = {
+        "readers": LOAD_READERS,
+        "learners": LEARNERS,
+        "build_seconds": round(duration, 1),
+        "queries": len(latencies),
+        "errors": len(errors),
+        "wrong_row_counts": len(wrong),
+        "p50_ms": round(p50, 2),
+        "p99_ms": round(p99, 2),
+        "max_ms": round(ordered[-1] * 1000, 2),
+        "relations": relations,
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "load_test.json").write_text(json.dumps(result | {"error_samples": errors[:20]}, indent=2))
+    print(
+        f"\nload test: {LOAD_READERS} readers, {len(latencies):,} queries during a {duration:.0f} s build, "
+        f"{len(errors)} errors, {len(wrong)} wrong row counts, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms"
+    )
+    assert not errors, errors[:10]
+    assert not wrong, wrong[:10]
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_never_leaves_consumers_without_a_good_mart(
+    reliability_warehouse, baseline, tmp_path
+):
+    wh = reliability_warehouse
+    relations, good = baseline
+    total, hook_at = getattr(wh, "timings", None) or timed_build(wh, tmp_path / "timing_build.log")
+    rng = random.Random(KILL_SEED)
+    # spread over the whole build; every 4th try lands in the on-run-end publish
+    delays = [
+        rng.uniform(hook_at, total) if i % 4 == 3 else rng.uniform(0.5, hook_at) for i in range(KILL_TRIES)
+    ]
+    outcomes = []
+    for i, delay in enumerate(delays):
+        log = tmp_path / f"killed_{i:02d}.log"
+        proc = start_build(wh, log)
+        time.sleep(delay)
+        finished_before_kill = proc.poll() is not None
+        if not finished_before_kill:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        terminated = wait_for_orphan_backends(wh)
+        seen = content_hashes(wh, relations)
+        bad = {r: (seen[r], good[r]) for r in relations if seen[r] != good[r]}
+        last_line = (log.read_text().strip().splitlines() or [""])[-1][-120:]
+        outcomes.append((round(delay, 1), finished_before_kill, terminated, last_line))
+        assert not bad, f"try {i} (killed after {delay:.1f} s, at: {last_line!r}): consumers see {bad}"
+    print(f"\nSIGKILL fault test: build {total:.0f} s (publish from {hook_at:.0f} s); {KILL_TRIES} kills, all clean:")
+    for delay, finished, terminated, last_line in outcomes:
+        print(f"  kill at {delay:6.1f} s{' (build had finished)' if finished else ''}: {last_line}")
+
+    # the next build recovers: passes, publishes, same contents, nothing half-made left behind
+    result = wh.dbt("build")
+    assert "Published" in result.stdout
+    assert content_hashes(wh, relations) == good
+    leftovers = wh.query(
+        "select schemaname || '.' || tablename from pg_tables where tablename like '%%\\_\\_publishing' "
+        "or tablename like '%%\\_\\_retired'"
+    )
+    assert not leftovers, leftovers
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "fault_test.json").write_text(
+        json.dumps(
+            {
+                "build_seconds": round(total, 1),
+                "publish_starts_at_s": round(hook_at, 1),
+                "kills": [
+                    {"delay_s": d, "build_finished_first": f, "orphan_sessions_terminated": t, "last_log_line": line}
+                    for d, f, t, line in outcomes
+                ],
+                "recovered": True,
+            },
+            indent=2,
+        )
+    )

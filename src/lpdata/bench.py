@@ -1,0 +1,186 @@
+"""`lp bench`: generation throughput, full build, incremental daily run and one scan of raw.events.
+
+Every time is also expressed as a ratio, against the targets of the issue:
+incremental daily run <= 3% of the full build; full build within 10 sequential scans of raw.events.
+Results go to artifacts/bench_<learners>.json (the README table in docs/quality.md quotes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+from . import PROJECT_ROOT, db
+from .dbt import run_dbt
+
+ARTIFACTS = PROJECT_ROOT / "artifacts"
+TARGET_INCREMENTAL_RATIO = 0.03
+TARGET_SCAN_EQUIVALENTS = 10.0
+# one plain sequential scan: no parallel workers, no index (count(*) could use an index-only scan)
+SCAN_OPTIONS = (
+    "-c max_parallel_workers_per_gather=0 -c enable_indexscan=off -c enable_indexonlyscan=off -c enable_bitmapscan=off"
+)
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench",
+        help="benchmark: generation, full build, incremental daily run, scan of raw.events (as ratios)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--learners", type=int, default=50_000, help="synthetic scale (default 50,000)")
+    p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    p.add_argument("--database", default="lp_bench", help="database to (re)create and build in (default lp_bench)")
+    p.add_argument("--anchor", help="end date of the synthetic history, YYYY-MM-DD (default today, UTC)")
+    p.add_argument("--skip-generate", action="store_true", help="keep the raw data already in --database")
+    p.add_argument("--threads", type=int, help="dbt threads (default: profiles.yml)")
+    p.set_defaults(fn=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    result = run(
+        learners=args.learners,
+        seed=args.seed,
+        database=args.database,
+        anchor=dt.date.fromisoformat(args.anchor) if args.anchor else None,
+        skip_generate=args.skip_generate,
+        threads=args.threads,
+    )
+    print(format_table(result))
+    return 0
+
+
+def _timed(fn, *a, **kw):
+    start = time.perf_counter()
+    value = fn(*a, **kw)
+    return value, time.perf_counter() - start
+
+
+def _model_timings(target_path: str, top: int = 12) -> list[dict]:
+    """The slowest nodes of the last dbt invocation (run_results.json)."""
+    path = PROJECT_ROOT / target_path / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text())["results"]
+    rows = [
+        {"node": r["unique_id"].split(".", 2)[-1], "kind": r["unique_id"].split(".")[0], "seconds": round(r["execution_time"], 2)}
+        for r in results
+    ]
+    return sorted(rows, key=lambda r: -r["seconds"])[:top]
+
+
+def _node_total(target_path: str) -> dict[str, float]:
+    path = PROJECT_ROOT / target_path / "run_results.json"
+    if not path.exists():
+        return {}
+    totals: dict[str, float] = {}
+    for r in json.loads(path.read_text())["results"]:
+        kind = r["unique_id"].split(".")[0]
+        totals[kind] = round(totals.get(kind, 0.0) + r["execution_time"], 1)
+    return totals
+
+
+def scan_events(env: dict[str, str]) -> tuple[int, float]:
+    """One sequential scan of raw.events (count(*), parallel workers and index scans off)."""
+    with db.connect(env, options=SCAN_OPTIONS) as conn:
+        plan = "\n".join(r[0] for r in conn.execute("explain select count(*) from raw.events").fetchall())
+        assert "Seq Scan" in plan and "Gather" not in plan, plan
+        start = time.perf_counter()
+        n = conn.execute("select count(*) from raw.events").fetchone()[0]
+        return n, time.perf_counter() - start
+
+
+def run(
+    learners: int = 50_000,
+    seed: int = 42,
+    database: str = "lp_bench",
+    anchor: dt.date | None = None,
+    skip_generate: bool = False,
+    threads: int | None = None,
+) -> dict:
+    from .generate import append_days, generate
+
+    env = dict(db.pg_env())
+    env["PGDATABASE"] = database
+    target = f"target_bench_{database}"
+    dbt_extra = ["--threads", str(threads)] if threads else []
+    out: dict = {"learners": learners, "seed": seed, "database": database, "server_version": None}
+
+    if not skip_generate:
+        db.ensure_database(env, recreate=True)
+        print(f"==> generating {learners:,} learners into {database}", flush=True)
+        counts, seconds = _timed(generate, env, learners=learners, seed=seed, anchor=anchor, progress=True)
+        rows = sum(counts.values())
+        out["generate"] = {"seconds": round(seconds, 1), "rows": rows, "events": counts.get("events"),
+                           "rows_per_s": round(rows / seconds)}
+    else:
+        db.ensure_database(env)
+        out["generate"] = None
+    out["server_version"] = db.server_version(env)
+
+    print("==> full build (dbt build --full-refresh)", flush=True)
+    _, full = _timed(run_dbt, ["build", "--full-refresh", *dbt_extra], env, target_path=target)
+    out["full_build"] = {"seconds": round(full, 1), "by_kind_s": _node_total(target), "slowest": _model_timings(target)}
+
+    print("==> one sequential scan of raw.events", flush=True)
+    n_events, scan = scan_events(env)
+    out["scan"] = {"seconds": round(scan, 2), "events": n_events}
+
+    print("==> append one day, then the incremental daily build (dbt build)", flush=True)
+    appended, append_s = _timed(append_days, env, days=1, progress=False)
+    _, incr = _timed(run_dbt, ["build", *dbt_extra], env, target_path=target)
+    out["append"] = {"seconds": round(append_s, 1), "rows": appended}
+    out["incremental_build"] = {"seconds": round(incr, 1), "by_kind_s": _node_total(target),
+                                "slowest": _model_timings(target)}
+
+    out["ratios"] = {
+        "incremental_over_full": round(incr / full, 4),
+        "full_over_scan": round(full / scan, 1) if scan > 0 else None,
+    }
+    out["targets"] = {"incremental_over_full": TARGET_INCREMENTAL_RATIO, "full_over_scan": TARGET_SCAN_EQUIVALENTS}
+    out["meets"] = {
+        "incremental_over_full": incr / full <= TARGET_INCREMENTAL_RATIO,
+        "full_over_scan": scan > 0 and full / scan <= TARGET_SCAN_EQUIVALENTS,
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"bench_{learners}.json"
+    path.write_text(json.dumps(out, indent=2, default=str))
+    out["written_to"] = str(path)
+    return out
+
+
+def format_table(r: dict) -> str:
+    gen = r.get("generate")
+    ok = {True: "meets", False: "MISSES"}
+    lines = [
+        f"Benchmark: {r['learners']:,} learners (seed {r['seed']}), database {r['database']}, "
+        f"PostgreSQL {r['server_version']}",
+        "",
+        "| measure | value | ratio | target |",
+        "| --- | --- | --- | --- |",
+    ]
+    if gen:
+        lines.append(
+            f"| generation | {gen['seconds']:.1f} s, {gen['rows']:,} rows ({gen['events']:,} events) "
+            f"| {gen['rows_per_s']:,} rows/s | |"
+        )
+    lines += [
+        f"| sequential scan of raw.events | {r['scan']['seconds']:.2f} s ({r['scan']['events']:,} rows) | 1 scan | |",
+        f"| full build (dbt build --full-refresh) | {r['full_build']['seconds']:.1f} s "
+        f"| {r['ratios']['full_over_scan']} scans | <= {r['targets']['full_over_scan']:.0f} scans: "
+        f"{ok[r['meets']['full_over_scan']]} |",
+        f"| incremental daily build (append 1 day + dbt build) | {r['incremental_build']['seconds']:.1f} s "
+        f"| {100 * r['ratios']['incremental_over_full']:.1f}% of full | <= 3%: "
+        f"{ok[r['meets']['incremental_over_full']]} |",
+        "",
+        "Slowest nodes of the incremental daily build (run_results.json):",
+    ]
+    for row in r["incremental_build"]["slowest"]:
+        lines.append(f"  {row['seconds']:8.2f} s  {row['kind']:<10} {row['node']}")
+    lines.append(f"time by node kind (incremental): {r['incremental_build']['by_kind_s']}")
+    lines.append(f"written to {r.get('written_to')}")
+    return "\n".join(lines)
