@@ -18,12 +18,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# Headless Chromium renders the docs site in the tests (Debian package; needs root or sudo).
+CHROMIUM_STAMP := $(VENV)/.chromium
+$(CHROMIUM_STAMP): | $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	touch $(CHROMIUM_STAMP)
+
 env: $(STAMP)
 
 run: env
 	$(BIN)/lp run --learners $(LEARNERS)
 
-test: env
+test: env $(CHROMIUM_STAMP)
 	$(BIN)/lp test
 
 lint: env

@@ -44,7 +44,7 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .generate import run as generate_run
+    from .generate.__main__ import run as generate_run
 
     env = db.pg_env()
     db.ensure_database(env)
@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="write synthetic raw data")
     try:
-        from .generate import add_arguments
+        from .generate.__main__ import add_arguments
     except ImportError:  # pragma: no cover - generator not installed
         add_arguments = None
     if add_arguments:
