@@ -26,4 +26,4 @@ final as (
 )
 
 select * from final
-order by enrolled_at desc
+order by enrolled_at desc, course_id asc

@@ -16,4 +16,4 @@ report as (
 )
 
 select * from report
-order by source_table, n_rows desc
+order by source_table asc, n_rows desc
