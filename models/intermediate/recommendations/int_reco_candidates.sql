@@ -1,0 +1,32 @@
+-- One row per candidate of every registered producer (macro recommendation_producers): run,
+-- learner, module, course, raw score (higher is better, positive), algorithm, anchor course.
+-- Adding a SQL producer: one model in producers/ and one line in the macro's list.
+-- fresh statistics: the models downstream join this table right after it is built
+{{ config(post_hook='analyze {{ this }}') }}
+
+with
+
+{% for producer in recommendation_producers() %}
+{{ producer }} as (
+    select
+        run_key,
+        learner_id,
+        module,
+        course_id,
+        cast(raw_score as double precision) as raw_score,
+        algorithm,
+        cast(reason_course_id as bigint) as reason_course_id
+    from {{ ref(producer) }}
+),
+{% endfor %}
+
+unioned as (
+    {%- for producer in recommendation_producers() %}
+    select * from {{ producer }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+)
+
+select * from unioned

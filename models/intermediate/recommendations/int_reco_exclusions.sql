@@ -1,0 +1,91 @@
+-- One row per run × learner × course the learner may not be recommended: enrolled at the run's
+-- history horizon (latest enrolment before it not withdrawn before it) or completed before it
+-- (every item of the course completed). Retired courses are excluded through int_reco_catalogue.
+-- fresh statistics: the models downstream join this table right after it is built
+{{ config(post_hook='analyze {{ this }}') }}
+
+with
+
+enrollments as (
+    select * from {{ ref('stg_platform__enrollments') }}
+),
+
+completions as (
+    select * from {{ ref('int_item_completions_aggregated') }}
+),
+
+items as (
+    select * from {{ ref('stg_platform__course_items') }}
+),
+
+runs as (
+    select * from {{ ref('int_reco_runs') }}
+),
+
+latest_enrollments as (
+    select distinct on (runs.run_key, enrollments.learner_id, enrollments.course_id)
+        runs.run_key,
+        enrollments.learner_id,
+        enrollments.course_id,
+        (
+            enrollments.unenrolled_at is null
+            or enrollments.unenrolled_at >= runs.history_until_at
+        ) as is_enrolled
+    from enrollments
+    inner join runs on enrollments.enrolled_at < runs.history_until_at
+    order by
+        runs.run_key asc,
+        enrollments.learner_id asc,
+        enrollments.course_id asc,
+        enrollments.enrolled_at desc,
+        enrollments.enrollment_id desc
+),
+
+course_sizes as (
+    select
+        course_id,
+        count(*) as n_items
+    from items
+    group by course_id
+),
+
+completed as (
+    select
+        runs.run_key,
+        completions.learner_id,
+        completions.course_id
+    from completions
+    inner join runs on completions.first_completed_at < runs.history_until_at
+    inner join course_sizes on completions.course_id = course_sizes.course_id
+    group by runs.run_key, completions.learner_id, completions.course_id, course_sizes.n_items
+    having count(*) >= course_sizes.n_items
+),
+
+unioned as (
+    select
+        run_key,
+        learner_id,
+        course_id,
+        'enrolled' as exclusion_reason
+    from latest_enrollments
+    where is_enrolled
+    union all
+    select
+        run_key,
+        learner_id,
+        course_id,
+        'completed' as exclusion_reason
+    from completed
+),
+
+final as (
+    select
+        run_key,
+        learner_id,
+        course_id,
+        string_agg(exclusion_reason, ',' order by exclusion_reason) as exclusion_reasons
+    from unioned
+    group by run_key, learner_id, course_id
+)
+
+select * from final

@@ -1,0 +1,53 @@
+-- One row per learner × course of the offline evaluation's ground truth: a learner who could be
+-- recommended in the `holdout` run enrolled in the course between the cutoff and as_of, and was
+-- neither enrolled in it nor had completed it at the cutoff (int_reco_exclusions).
+-- fresh statistics: the models downstream join this table right after it is built
+{{ config(post_hook='analyze {{ this }}') }}
+
+with
+
+enrollments as (
+    select * from {{ ref('stg_platform__enrollments') }}
+),
+
+runs as (
+    select * from {{ ref('int_reco_runs') }}
+),
+
+learners as (
+    select * from {{ ref('int_reco_learners') }}
+),
+
+exclusions as (
+    select * from {{ ref('int_reco_exclusions') }}
+),
+
+holdout as (
+    select * from runs
+    where run_key = 'holdout'
+),
+
+final as (
+    select
+        enrollments.learner_id,
+        enrollments.course_id,
+        min(enrollments.enrolled_at) as first_enrolled_at
+    from enrollments
+    inner join holdout
+        on
+            enrollments.enrolled_at >= holdout.cutoff_at
+            and enrollments.enrolled_at < {{ as_of() }}
+    inner join learners
+        on
+            holdout.run_key = learners.run_key
+            and enrollments.learner_id = learners.learner_id
+    left join exclusions
+        on
+            holdout.run_key = exclusions.run_key
+            and enrollments.learner_id = exclusions.learner_id
+            and enrollments.course_id = exclusions.course_id
+    where exclusions.course_id is null
+    group by enrollments.learner_id, enrollments.course_id
+)
+
+select * from final

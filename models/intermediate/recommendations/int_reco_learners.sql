@@ -1,0 +1,59 @@
+-- One row per run × learner who can receive recommendations: not deleted, signed up before the
+-- run's history horizon; has_history is true when the learner viewed or enrolled in any course
+-- before it (learners without history are the cold start: they get `popular`).
+-- fresh statistics: the models downstream join this table right after it is built
+{{ config(post_hook='analyze {{ this }}') }}
+
+with
+
+learners as (
+    select * from {{ ref('stg_platform__learners') }}
+),
+
+runs as (
+    select * from {{ ref('int_reco_runs') }}
+),
+
+events as (
+    select * from {{ ref('stg_player__events') }}
+),
+
+enrollments as (
+    select * from {{ ref('stg_platform__enrollments') }}
+),
+
+touches as (
+    select
+        learner_id,
+        occurred_at as touched_at
+    from events
+    where event_type = 'course_view' and course_id is not null
+    union all
+    select
+        learner_id,
+        enrolled_at as touched_at
+    from enrollments
+),
+
+first_touches as (
+    select
+        learner_id,
+        min(touched_at) as first_touched_at
+    from touches
+    group by learner_id
+),
+
+final as (
+    select
+        runs.run_key,
+        learners.learner_id,
+        coalesce(first_touches.first_touched_at < runs.history_until_at, false) as has_history
+    from learners
+    cross join runs
+    left join first_touches on learners.learner_id = first_touches.learner_id
+    where
+        not learners.is_deleted
+        and learners.signed_up_at < runs.history_until_at
+)
+
+select * from final

@@ -1,0 +1,32 @@
+-- One row per recommendation run. `live` builds the lists consumers read, from all loaded data,
+-- decayed relative to as_of. `holdout` rebuilds them exactly the same way from the data before a
+-- cutoff (as_of minus the hold-out days) so that recommendation_performance can compare them with
+-- the enrolments made after it. Every producer computes its candidates per run from these rows:
+-- the same SQL serves the live lists and the offline evaluation.
+-- fresh statistics: the models downstream join this table right after it is built
+{{ config(post_hook='analyze {{ this }}') }}
+
+with
+
+runs as (
+    select
+        'live' as run_key,
+        {{ as_of() }} as cutoff_at,
+        -- live: everything loaded, like the core marts (fct_course_progress) it must agree with
+        cast('infinity' as timestamptz) as history_until_at
+    union all
+    select
+        'holdout' as run_key,
+        {{ as_of() }} - interval '{{ recommendation_holdout_days() }} days' as cutoff_at,
+        {{ as_of() }} - interval '{{ recommendation_holdout_days() }} days' as history_until_at
+),
+
+final as (
+    select
+        run_key,
+        cutoff_at,
+        history_until_at
+    from runs
+)
+
+select * from final

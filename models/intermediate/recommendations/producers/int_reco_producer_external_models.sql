@@ -1,0 +1,71 @@
+-- Producer of one module per external model in raw.model_scores (module = model_name): the scores
+-- of the model's latest complete batch (int_reco_model_batches) written before the run's history
+-- horizon. Raw scores are unbounded reals; raw_score is their logistic transform (monotone, in
+-- 0..1; the contract then divides by the list's best). Adding a model is adding a batch of rows.
+-- fresh statistics: the models downstream join this table right after it is built
+{{ config(post_hook='analyze {{ this }}') }}
+
+with
+
+scores as (
+    select * from {{ ref('stg_recommender__model_scores') }}
+),
+
+batches as (
+    select * from {{ ref('int_reco_model_batches') }}
+),
+
+runs as (
+    select * from {{ ref('int_reco_runs') }}
+),
+
+learners as (
+    select * from {{ ref('int_reco_learners') }}
+),
+
+selected_batches as (
+    select distinct on (runs.run_key, batches.model_name)
+        runs.run_key,
+        batches.model_name,
+        batches.batch_id
+    from batches
+    inner join runs on batches.last_scored_at < runs.history_until_at
+    where batches.is_complete
+    order by runs.run_key asc, batches.model_name asc, batches.last_scored_at desc, batches.batch_id desc
+),
+
+clamped as (
+    select
+        selected_batches.run_key,
+        scores.learner_id,
+        scores.model_name,
+        scores.course_id,
+        -- exp() stays finite and non-zero inside +-700
+        greatest(least(scores.score, 700), -700) as score
+    from scores
+    inner join selected_batches
+        on
+            scores.model_name = selected_batches.model_name
+            and scores.batch_id = selected_batches.batch_id
+    inner join learners
+        on
+            selected_batches.run_key = learners.run_key
+            and scores.learner_id = learners.learner_id
+),
+
+final as (
+    select
+        run_key,
+        learner_id,
+        model_name as module,
+        course_id,
+        case
+            when score >= 0 then 1 / (1 + exp(-score))
+            else exp(score) / (1 + exp(score))
+        end as raw_score,
+        'external_model' as algorithm,
+        cast(null as bigint) as reason_course_id
+    from clamped
+)
+
+select * from final

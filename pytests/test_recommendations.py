@@ -1,0 +1,185 @@
+"""Recommendations: the list contract, the external-model batch rule, offline and online metrics.
+
+Builds on the session `warehouse` fixture (3,000 learners, seed 42, as_of = the anchor). While
+developing: LP_TEST_SELECT="+course_recommendations +recommendation_performance +fct_course_progress +dim_courses".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pandas as pd
+import pytest
+
+from lpdata.generate import TRUTHS, course_clusters
+
+K = 10
+LIVE_MODULES = {"recent_activity", "because_you_viewed", "popular"}
+
+
+@pytest.fixture(scope="module")
+def recs(warehouse) -> pd.DataFrame:
+    rows = warehouse.dicts(f"select * from {warehouse.mart('course_recommendations')}")
+    assert rows, "course_recommendations is empty"
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def performance(warehouse) -> pd.DataFrame:
+    rows = warehouse.dicts(f"select * from {warehouse.mart('recommendation_performance')}")
+    return pd.DataFrame(rows).set_index("module")
+
+
+def test_every_module_is_served(recs):
+    modules = set(recs["module"])
+    assert LIVE_MODULES <= modules
+    # every external model is a module of its own, with no SQL per model
+    assert set(TRUTHS["latest_complete_batch"]) <= modules
+
+
+def test_list_rules_hold_on_every_row(recs):
+    lists = recs.sort_values(["learner_id", "module", "rank"]).groupby(["learner_id", "module"])
+    sizes = lists.size()
+    assert sizes.max() <= K
+    # ranks 1..n without gaps
+    assert (lists["rank"].min() == 1).all()
+    assert (lists["rank"].max() == sizes).all()
+    assert (lists["rank"].nunique() == sizes).all()
+    # scores in (0, 1], the best scores 1, non-increasing with rank
+    assert ((recs["score"] > 0) & (recs["score"] <= 1)).all()
+    assert (lists["score"].first() == 1.0).all()
+    assert (lists["score"].diff().dropna() <= 0).all()
+    # no course twice in a list
+    assert not recs.duplicated(["learner_id", "module", "course_id"]).any()
+
+
+def test_no_enrolled_completed_retired_or_deleted(warehouse, recs):
+    progress = warehouse.query(
+        f"select learner_id, course_id from {warehouse.mart('fct_course_progress')} "
+        "where is_enrolled or completed_at is not null"
+    )
+    blocked = set(progress)
+    pairs = set(zip(recs["learner_id"], recs["course_id"]))
+    assert not pairs & blocked
+    retired = {r[0] for r in warehouse.query("select course_id from staging.stg_platform__courses where is_retired")}
+    assert retired, "the generator plants retired courses"
+    assert not set(recs["course_id"]) & retired
+    deleted = {r[0] for r in warehouse.query("select learner_id from staging.stg_platform__learners where is_deleted")}
+    assert not set(recs["learner_id"]) & deleted
+
+
+def test_cold_start_learners_get_popular(warehouse, recs):
+    cold = {
+        r[0]
+        for r in warehouse.query(
+            """
+            select learner_id from staging.stg_platform__learners as l
+            where not is_deleted
+              and not exists (select 1 from staging.stg_platform__enrollments as e where e.learner_id = l.learner_id)
+              and not exists (
+                  select 1 from staging.stg_player__events as v
+                  where v.learner_id = l.learner_id and v.event_type = 'course_view' and v.course_id is not null
+              )
+            """
+        )
+    }
+    assert cold, "the generator plants learners who never enrol (cold start)"
+    popular = set(recs.loc[recs["module"] == "popular", "learner_id"])
+    assert cold <= popular
+    # the cold start has no co-occurrence list
+    assert not cold & set(recs.loc[recs["module"].isin(["recent_activity", "because_you_viewed"]), "learner_id"])
+
+
+def test_only_the_latest_complete_batch_is_used(warehouse, recs):
+    scores = pd.DataFrame(
+        warehouse.dicts("select model_name, batch_id, learner_id, course_id, score from raw.model_scores")
+    )
+    for model, batch in TRUTHS["latest_complete_batch"].items():
+        mine = recs[recs["module"] == model]
+        assert not mine.empty
+        batch_scores = scores[(scores["model_name"] == model) & (scores["batch_id"] == batch)]
+        merged = mine.merge(batch_scores, on=["learner_id", "course_id"], how="left")
+        assert merged["score_y"].notna().all(), f"{model}: rows not from {batch}"
+        # the order follows the batch's raw scores, the score is logistic(raw) / logistic(best raw)
+        sig = 1 / (1 + (-merged["score_y"].clip(-700, 700)).map(math.exp))
+        best = sig.groupby(merged["learner_id"]).transform("max")
+        assert ((merged["score_x"] - sig / best).abs() < 1e-9).all()
+    # the in-progress batch's learners are still served from the complete one
+    incomplete = TRUTHS["incomplete_batch"]["mf_als"]
+    b3_learners = set(scores.loc[scores["batch_id"] == incomplete, "learner_id"])
+    assert b3_learners & set(recs.loc[recs["module"] == "mf_als", "learner_id"])
+
+
+def test_batch_completeness(warehouse):
+    rows = dict(warehouse.query("select batch_id, is_complete from intermediate.int_reco_model_batches"))
+    for batch_id, (_model, _version, _days, complete) in TRUTHS["model_batches"].items():
+        assert rows[batch_id] is complete, batch_id
+
+
+def test_co_view_clusters_beat_popularity(performance):
+    popular = performance.loc["popular"]
+    for module in ("recent_activity", "because_you_viewed"):
+        row = performance.loc[module]
+        assert row["n_learners"] >= 100
+        assert row["precision_at_k"] > popular["precision_at_k"], module
+        assert row["ndcg_at_k"] > popular["ndcg_at_k"], module
+        assert row["recall_at_k"] > popular["recall_at_k"], module
+
+
+def test_because_you_viewed_follows_planted_clusters(warehouse, recs):
+    clusters = course_clusters(learners=3000, seed=42)
+    byv = recs[(recs["module"] == "because_you_viewed") & (recs["rank"] <= 3)]
+    same = (byv["course_id"].map(clusters) == byv["reason_course_id"].map(clusters)).mean()
+    n_courses = len(clusters)
+    chance = sum(v * (v - 1) for v in pd.Series(clusters).value_counts()) / (n_courses * (n_courses - 1))
+    assert same > max(0.5, 2 * chance)
+
+
+def test_offline_metrics_recomputed(warehouse, performance):
+    lists = pd.DataFrame(
+        warehouse.dicts("select module, learner_id, course_id, rank from intermediate.int_reco_lists where run_key = 'holdout'")
+    )
+    targets = warehouse.query("select learner_id, course_id from intermediate.int_reco_holdout_enrollments")
+    relevant = defaultdict(set)
+    for learner, course in targets:
+        relevant[learner].add(course)
+    for module, group in lists.groupby("module"):
+        p, r, n = [], [], []
+        for learner, lst in group.groupby("learner_id"):
+            rel = relevant.get(learner)
+            if not rel:
+                continue
+            hits = lst[lst["course_id"].isin(rel)]
+            dcg = sum(1 / math.log2(k + 1) for k in hits["rank"])
+            idcg = sum(1 / math.log2(k + 1) for k in range(1, min(len(rel), K) + 1))
+            p.append(len(hits) / K)
+            r.append(len(hits) / len(rel))
+            n.append(dcg / idcg)
+        row = performance.loc[module]
+        assert row["n_learners"] == len(p)
+        assert row["precision_at_k"] == pytest.approx(sum(p) / len(p), abs=1e-9)
+        assert row["recall_at_k"] == pytest.approx(sum(r) / len(r), abs=1e-9)
+        assert row["ndcg_at_k"] == pytest.approx(sum(n) / len(n), abs=1e-9)
+
+
+def test_online_ctr_from_impressions(warehouse, performance):
+    online = warehouse.query(
+        "select module, count(*), count(clicked_at) from staging.stg_recommender__impressions group by module"
+    )
+    for module, impressions, clicks in online:
+        row = performance.loc[module]
+        assert row["impressions"] == impressions
+        assert row["ctr"] == pytest.approx(clicks / impressions, abs=1e-12)
+        planted = TRUTHS["ctr_by_module"].get(module)
+        if planted is not None:
+            assert row["ctr"] == pytest.approx(planted, abs=0.015), module
+
+
+def test_learner_lookup_index(warehouse):
+    relation = warehouse.mart("course_recommendations")
+    schema, table = relation.split(".")
+    indexes = [r[0] for r in warehouse.query(
+        "select indexdef from pg_indexes where schemaname = %s and tablename = %s", (schema, table)
+    )]
+    assert any("(learner_id)" in d for d in indexes), indexes

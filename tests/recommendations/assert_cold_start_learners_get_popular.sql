@@ -1,0 +1,43 @@
+-- Cold start: every learner who can be recommended to and has no history (no course view, no
+-- enrolment) has a `popular` list. Fails on each such learner without one.
+with
+
+recommendations as (
+    select * from {{ ref('course_recommendations') }}
+),
+
+learners as (
+    select * from {{ ref('stg_platform__learners') }}
+),
+
+events as (
+    select * from {{ ref('stg_player__events') }}
+),
+
+enrollments as (
+    select * from {{ ref('stg_platform__enrollments') }}
+),
+
+with_history as (
+    select learner_id from events
+    where event_type = 'course_view' and course_id is not null
+    union
+    select learner_id from enrollments
+),
+
+popular_learners as (
+    select distinct learner_id from recommendations
+    where module = 'popular'
+),
+
+cold_start as (
+    select learners.learner_id
+    from learners
+    left join with_history on learners.learner_id = with_history.learner_id
+    where not learners.is_deleted and with_history.learner_id is null
+)
+
+select cold_start.learner_id
+from cold_start
+left join popular_learners on cold_start.learner_id = popular_learners.learner_id
+where popular_learners.learner_id is null
