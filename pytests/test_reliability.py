@@ -25,7 +25,7 @@ from lpdata import PROJECT_ROOT, db
 from lpdata.dbt import dbt_env, dbt_executable
 
 READER_ROLE = "platform_reader"
-LEARNERS = int(os.environ.get("LP_RELIABILITY_LEARNERS", "500"))
+LEARNERS = int(os.environ.get("LP_RELIABILITY_LEARNERS", "600"))
 KILL_TRIES = 20
 KILL_SEED = 20260630
 LOAD_READERS = 20
