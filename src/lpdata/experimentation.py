@@ -41,6 +41,7 @@ def render_statistics_macros() -> SimpleNamespace:
     source = "\n".join(p.read_text() for p in sorted(STATISTICS_MACROS.glob("*.sql")))
     env = jinja2.Environment(extensions=["jinja2.ext.do"])
     env.globals["exceptions"] = _Exceptions()
+    env.globals["execute"] = True  # as when dbt runs: the full expressions, not the parse-time stand-ins
     module = env.from_string(source).make_module()
     names = [n for n in dir(module) if not n.startswith("_")]
     return SimpleNamespace(**{n: (lambda m: lambda *a, **k: str(m(*a, **k)))(getattr(module, n)) for n in names})

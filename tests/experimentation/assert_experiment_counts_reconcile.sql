@@ -29,7 +29,7 @@ mismatches as (
         on
             health.experiment_key = counted.experiment_key
             and health.variant_key = counted.variant_key
-    where health.n_assigned <> coalesce(counted.n_assigned, 0)
+    where health.n_assigned != coalesce(counted.n_assigned, 0)
 )
 
 select * from mismatches

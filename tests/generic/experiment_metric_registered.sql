@@ -7,8 +7,8 @@
 select {{ column_name }} as unregistered_metric_key
 from {{ model }}
 where {{ column_name }} not in (
-    {%- for metric in experiment_metric_registry() %}
-    '{{ metric.metric_key }}'{{ "," if not loop.last }}
+    {%- for line in experiment_metric_registry().strip().split('\n') | map('trim') | reject('equalto', '') | list %}
+    '{{ line.split(',')[0] | trim }}'{{ "," if not loop.last }}
     {%- endfor %}
 )
 

@@ -22,14 +22,14 @@ final as (
     select
         windows.experiment_key,
         windows.learner_id,
-        max(case when completions.occurred_at >= windows.window_start_at then 1 else 0 end) as value,
+        max(case when completions.occurred_at >= windows.window_start_at then 1 else 0 end) as value,  -- noqa: RF04
         max(case when completions.occurred_at < windows.window_start_at then 1 else 0 end) as pre_value
     from windows
     left join completions
         on
             windows.learner_id = completions.learner_id
-            and completions.occurred_at >= windows.pre_window_start_at
-            and completions.occurred_at < windows.window_end_at
+            and windows.pre_window_start_at <= completions.occurred_at
+            and windows.window_end_at > completions.occurred_at
     group by windows.experiment_key, windows.learner_id
 )
 

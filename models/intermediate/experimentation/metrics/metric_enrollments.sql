@@ -14,14 +14,14 @@ final as (
     select
         windows.experiment_key,
         windows.learner_id,
-        count(case when enrollments.enrolled_at >= windows.window_start_at then 1 end) as value,
+        count(case when enrollments.enrolled_at >= windows.window_start_at then 1 end) as value,  -- noqa: RF04
         count(case when enrollments.enrolled_at < windows.window_start_at then 1 end) as pre_value
     from windows
     left join enrollments
         on
             windows.learner_id = enrollments.learner_id
-            and enrollments.enrolled_at >= windows.pre_window_start_at
-            and enrollments.enrolled_at < windows.window_end_at
+            and windows.pre_window_start_at <= enrollments.enrolled_at
+            and windows.window_end_at > enrollments.enrolled_at
     group by windows.experiment_key, windows.learner_id
 )
 

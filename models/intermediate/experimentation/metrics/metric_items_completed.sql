@@ -24,15 +24,15 @@ final as (
         windows.experiment_key,
         windows.learner_id,
         count(distinct case when completions.occurred_at >= windows.window_start_at then completions.item_id end)
-            as value,
+            as value,  -- noqa: RF04
         count(distinct case when completions.occurred_at < windows.window_start_at then completions.item_id end)
             as pre_value
     from windows
     left join completions
         on
             windows.learner_id = completions.learner_id
-            and completions.occurred_at >= windows.pre_window_start_at
-            and completions.occurred_at < windows.window_end_at
+            and windows.pre_window_start_at <= completions.occurred_at
+            and windows.window_end_at > completions.occurred_at
     group by windows.experiment_key, windows.learner_id
 )
 

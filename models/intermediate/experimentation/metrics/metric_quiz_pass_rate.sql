@@ -38,8 +38,8 @@ final as (
     left join graded
         on
             windows.learner_id = graded.learner_id
-            and graded.submitted_at >= windows.pre_window_start_at
-            and graded.submitted_at < windows.window_end_at
+            and windows.pre_window_start_at <= graded.submitted_at
+            and windows.window_end_at > graded.submitted_at
     group by windows.experiment_key, windows.learner_id
 )
 
