@@ -38,7 +38,9 @@ def _expected(warehouse) -> pd.DataFrame:
         n = len(values)
         if n == 1:
             return pd.Series(0.0, index=values.index)
-        return (values.rank(method="min") - 1) / (n - 1) * 100
+        # the database computes proficiency in exact numeric arithmetic: learners tied there are
+        # tied here only up to float rounding, so rank on values rounded to 1e-12
+        return (values.round(12).rank(method="min") - 1) / (n - 1) * 100
 
     agg["percentile_all"] = agg.groupby("skill_id")["proficiency"].transform(percent_rank)
     has_occ = agg["occupation"].notna()
@@ -46,8 +48,9 @@ def _expected(warehouse) -> pd.DataFrame:
     agg.loc[has_occ, "n_peers"] = peers.transform("size") - 1
     agg.loc[has_occ, "percentile_in_occupation"] = peers.transform(percent_rank)
     agg["percentile_peers"] = np.where(agg["n_peers"] >= MIN_PEERS, agg["percentile_in_occupation"], np.nan)
+    rounded = agg["proficiency"].round(12)  # exact thresholds (e.g. 0.8) are exact in the database
     agg["level"] = np.select(
-        [agg["proficiency"] >= 0.8, agg["proficiency"] >= 0.6, agg["proficiency"] >= 0.4],
+        [rounded >= 0.8, rounded >= 0.6, rounded >= 0.4],
         ["expert", "advanced", "intermediate"],
         "beginner",
     )
