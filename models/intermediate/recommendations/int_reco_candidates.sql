@@ -1,8 +1,6 @@
 -- One row per candidate of every registered producer (macro recommendation_producers): run,
 -- learner, module, course, raw score (higher is better, positive), algorithm, anchor course.
 -- Adding a SQL producer: one model in producers/ and one line in the macro's list.
--- fresh statistics: the models downstream join this table right after it is built
-{{ config(post_hook='analyze {{ this }}') }}
 
 with
 

@@ -1,10 +1,6 @@
 -- One row per run × course: whether it may be recommended in that run (launched and not retired
 -- before the run's history horizon; live: not retired at all) and its time-decayed popularity
 -- (enrolments of non-deleted learners before the horizon, half-life 14 days from the cutoff).
--- fresh statistics: the models downstream join this table right after it is built. No nested
--- loops: staging tables built seconds before have no statistics yet, and a nested loop planned on
--- a row estimate of 1 over hundreds of thousands of events takes minutes instead of a second.
-{{ config(pre_hook='set local enable_nestloop = off', post_hook='analyze {{ this }}') }}
 
 with
 

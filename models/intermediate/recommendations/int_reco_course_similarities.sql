@@ -1,8 +1,6 @@
 -- One row per run × ordered pair of distinct courses co-viewed or co-enrolled by at least
 -- `reco_min_support` learners (default 5): cosine similarity of the courses' time-decayed learner
 -- vectors (int_reco_interactions.weight). Symmetric: both (a, b) and (b, a) are present.
--- fresh statistics: the models downstream join this table right after it is built
-{{ config(post_hook='analyze {{ this }}') }}
 
 with
 

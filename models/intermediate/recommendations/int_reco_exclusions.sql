@@ -1,10 +1,6 @@
 -- One row per run × learner × course the learner may not be recommended: enrolled at the run's
 -- history horizon (latest enrolment before it not withdrawn before it) or completed before it
 -- (every item of the course completed). Retired courses are excluded through int_reco_catalogue.
--- fresh statistics: the models downstream join this table right after it is built. No nested
--- loops: staging tables built seconds before have no statistics yet, and a nested loop planned on
--- a row estimate of 1 over hundreds of thousands of events takes minutes instead of a second.
-{{ config(pre_hook='set local enable_nestloop = off', post_hook='analyze {{ this }}') }}
 
 with
 

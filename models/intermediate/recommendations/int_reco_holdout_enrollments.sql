@@ -1,10 +1,6 @@
 -- One row per learner × course of the offline evaluation's ground truth: a learner who could be
 -- recommended in the `holdout` run enrolled in the course between the cutoff and as_of, and was
 -- neither enrolled in it nor had completed it at the cutoff (int_reco_exclusions).
--- fresh statistics: the models downstream join this table right after it is built. No nested
--- loops: staging tables built seconds before have no statistics yet, and a nested loop planned on
--- a row estimate of 1 over hundreds of thousands of events takes minutes instead of a second.
-{{ config(pre_hook='set local enable_nestloop = off', post_hook='analyze {{ this }}') }}
 
 with
 

@@ -1,10 +1,6 @@
 -- One row per run × learner × course the learner viewed or enrolled in before the run's history
 -- horizon. weight is the time-decayed interaction strength (course_view 1, enrolment 2, half-life
 -- 30 days from the run's cutoff): the learner-course vector of the item-item co-occurrence.
--- fresh statistics: the models downstream join this table right after it is built. No nested
--- loops: staging tables built seconds before have no statistics yet, and a nested loop planned on
--- a row estimate of 1 over hundreds of thousands of events takes minutes instead of a second.
-{{ config(pre_hook='set local enable_nestloop = off', post_hook='analyze {{ this }}') }}
 
 with
 

@@ -1,10 +1,6 @@
 -- One row per run × learner who can receive recommendations: not deleted, signed up before the
 -- run's history horizon; has_history is true when the learner viewed or enrolled in any course
 -- before it (learners without history are the cold start: they get `popular`).
--- fresh statistics: the models downstream join this table right after it is built. No nested
--- loops: staging tables built seconds before have no statistics yet, and a nested loop planned on
--- a row estimate of 1 over hundreds of thousands of events takes minutes instead of a second.
-{{ config(pre_hook='set local enable_nestloop = off', post_hook='analyze {{ this }}') }}
 
 with
 

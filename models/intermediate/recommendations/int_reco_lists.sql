@@ -5,8 +5,6 @@
 -- course (the best score); keeps the k best (ties broken by course_id); ranks them 1..k without
 -- gaps; and normalises the score to 0..1 by dividing by the list's best raw score, which keeps it
 -- non-increasing with rank (the best course scores 1).
--- fresh statistics: the models downstream join this table right after it is built
-{{ config(post_hook='analyze {{ this }}') }}
 
 with
 

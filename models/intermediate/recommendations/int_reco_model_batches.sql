@@ -5,8 +5,6 @@
 -- still being written (or a partial rerun) scores a visibly smaller share and is ignored until it
 -- is finished, while older batches stay complete although the learner base grew since. A batch's
 -- time is its newest scored_at.
--- fresh statistics: the models downstream join this table right after it is built
-{{ config(post_hook='analyze {{ this }}') }}
 
 with
 

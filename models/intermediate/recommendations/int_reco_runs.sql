@@ -3,8 +3,6 @@
 -- cutoff (as_of minus the hold-out days) so that recommendation_performance can compare them with
 -- the enrolments made after it. Every producer computes its candidates per run from these rows:
 -- the same SQL serves the live lists and the offline evaluation.
--- fresh statistics: the models downstream join this table right after it is built
-{{ config(post_hook='analyze {{ this }}') }}
 
 with
 

@@ -1,8 +1,6 @@
 -- One row per learner × skill with any graded evidence: proficiency is the skill-weighted mean of
 -- the learner's best score per graded item, sum(weight × best_score) / sum(weight), where weight
 -- is the skill's weight in the item's course; n_evidence_items counts the distinct graded items.
--- fresh statistics: the models downstream join this table right after it is built
-{{ config(post_hook='analyze {{ this }}') }}
 
 with
 

@@ -1,10 +1,6 @@
 -- One row per learner × skill × graded item the learner submitted: the learner's best valid score
 -- on the item and the weight of the skill in the item's course (stg_platform__course_skills).
 -- Deleted learners are dropped.
--- fresh statistics: the models downstream join this table right after it is built. No nested
--- loops: staging tables built seconds before have no statistics yet, and a nested loop planned on
--- a row estimate of 1 over hundreds of thousands of events takes minutes instead of a second.
-{{ config(pre_hook='set local enable_nestloop = off', post_hook='analyze {{ this }}') }}
 
 with
 

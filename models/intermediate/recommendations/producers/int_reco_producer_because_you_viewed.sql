@@ -1,8 +1,6 @@
 -- Producer of module `because_you_viewed`: anchored on the course the learner viewed most recently
 -- (reason_course_id), candidates are the anchor's co-occurrence neighbours scored by cosine
 -- similarity.
--- fresh statistics: the models downstream join this table right after it is built
-{{ config(post_hook='analyze {{ this }}') }}
 
 with
 

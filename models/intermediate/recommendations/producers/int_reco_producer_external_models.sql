@@ -2,10 +2,6 @@
 -- of the model's latest complete batch (int_reco_model_batches) written before the run's history
 -- horizon. Raw scores are unbounded reals; raw_score is their logistic transform (monotone, in
 -- 0..1; the contract then divides by the list's best). Adding a model is adding a batch of rows.
--- fresh statistics: the models downstream join this table right after it is built. No nested
--- loops: staging tables built seconds before have no statistics yet, and a nested loop planned on
--- a row estimate of 1 over hundreds of thousands of events takes minutes instead of a second.
-{{ config(pre_hook='set local enable_nestloop = off', post_hook='analyze {{ this }}') }}
 
 with
 

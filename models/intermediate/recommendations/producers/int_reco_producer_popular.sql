@@ -3,8 +3,6 @@
 -- (int_reco_catalogue, half-life 14 days) damped by half for each more popular course of the same
 -- domain (popularity × 0.5^(rank in domain - 1)), so the top of the list spans the most popular
 -- domains instead of repeating one. The pool is the best `reco_popular_pool` (default 50) courses.
--- fresh statistics: the models downstream join this table right after it is built
-{{ config(post_hook='analyze {{ this }}') }}
 
 with
 

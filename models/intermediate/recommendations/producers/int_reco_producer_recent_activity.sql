@@ -2,8 +2,6 @@
 -- item-item co-occurrence of the learner's views and enrolments: sum over the learner's courses a
 -- of weight(learner, a) × cosine(a, course). The time decay of the weights (half-life 30 days)
 -- makes recent activity dominate.
--- fresh statistics: the models downstream join this table right after it is built
-{{ config(post_hook='analyze {{ this }}') }}
 
 with
 
