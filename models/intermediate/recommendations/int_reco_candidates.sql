@@ -1,6 +1,9 @@
 -- One row per candidate of every registered producer (macro recommendation_producers): run,
 -- learner, module, course, raw score (higher is better, positive), algorithm, anchor course.
 -- Adding a SQL producer: one model in producers/ and one line in the macro's list.
+-- A view, not a table: it only unions the producers' tables, which int_reco_lists reads once;
+-- materialising it would copy every candidate (millions of rows at scale) a second time.
+{{ config(materialized='view') }}
 
 with
 
