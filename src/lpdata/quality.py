@@ -241,13 +241,12 @@ def hand_written_expectations(mart: Mart, definitions: dict) -> list:
 def build_suite(mart: Mart, definitions: dict):
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(
+    # expectations passed to the constructor: add_expectation() would need an active data context
+    return gx.ExpectationSuite(
         name=mart.relation,
+        expectations=contract_expectations(mart, definitions) + hand_written_expectations(mart, definitions),
         meta={"mart": mart.name, "version": mart.version, "source": "dbt contract + quality/expectations.yml"},
     )
-    for exp in contract_expectations(mart, definitions) + hand_written_expectations(mart, definitions):
-        suite.add_expectation(exp)
-    return suite
 
 
 # --- running ---------------------------------------------------------------------------------
