@@ -75,7 +75,7 @@ def test_redelivery_after_the_lookback_window_is_still_a_duplicate(incremental_w
             limit 5
             """
         )
-    wh.dbt("build", "--select", "tag:staging")
+    wh.dbt("build", "--select", "tag:staging", "--indirect-selection", "cautious")
     late_dups = wh.scalar(
         """
         select count(*) from staging.base_player__events

@@ -34,7 +34,9 @@ eligible as (
         candidates.learner_id,
         candidates.module,
         candidates.course_id,
-        candidates.raw_score,
+        -- rounded: producers sum doubles in parallel aggregates, whose order (and so the last bits
+        -- of the sum) varies between runs; rounding makes lists and ranks reproducible
+        cast(round(cast(candidates.raw_score as numeric), 10) as double precision) as raw_score,
         candidates.algorithm,
         candidates.reason_course_id
     from candidates
@@ -67,7 +69,9 @@ deduplicated as (
         algorithm,
         reason_course_id
     from eligible
-    order by run_key asc, learner_id asc, module asc, course_id asc, raw_score desc, algorithm asc
+    order by
+        run_key asc, learner_id asc, module asc, course_id asc, raw_score desc, algorithm asc,
+        reason_course_id asc nulls first
 ),
 
 ranked as (
