@@ -34,9 +34,7 @@ eligible as (
         candidates.learner_id,
         candidates.module,
         candidates.course_id,
-        -- rounded: producers sum doubles in parallel aggregates, whose order (and so the last bits
-        -- of the sum) varies between runs; rounding makes lists and ranks reproducible
-        cast(round(cast(candidates.raw_score as numeric), 10) as double precision) as raw_score,
+        candidates.raw_score,
         candidates.algorithm,
         candidates.reason_course_id
     from candidates
