@@ -74,9 +74,14 @@ offline as (
         learner_hits.module,
         learner_hits.algorithm,
         count(*) as n_learners,
-        avg(cast(learner_hits.n_hits as double precision) / {{ recommendation_k() }}) as precision_at_k,
-        avg(cast(learner_hits.n_hits as double precision) / ideal_gains.n_relevant) as recall_at_k,
-        avg(learner_hits.dcg / ideal_gains.idcg) as ndcg_at_k
+        -- averaged in learner order: a floating-point sum is then the same in every build
+        avg(
+            cast(learner_hits.n_hits as double precision) / {{ recommendation_k() }} order by learner_hits.learner_id
+        ) as precision_at_k,
+        avg(
+            cast(learner_hits.n_hits as double precision) / ideal_gains.n_relevant order by learner_hits.learner_id
+        ) as recall_at_k,
+        avg(learner_hits.dcg / ideal_gains.idcg order by learner_hits.learner_id) as ndcg_at_k
     from learner_hits
     inner join ideal_gains on learner_hits.learner_id = ideal_gains.learner_id
     group by learner_hits.module, learner_hits.algorithm
