@@ -3,19 +3,9 @@
 -- pre-window the same length before it. Metric models compute learner values over these windows.
 with
 
-assignments as (
-    select * from {{ ref('int_experiment_assignments_classified') }}
-),
-
 clean as (
-    select
-        experiment_key,
-        learner_id,
-        variant_key,
-        is_control,
-        assigned_at
-    from assignments
-    where not is_contaminated and not is_deleted_learner
+    -- the clean assignments are defined once, by the experiment_assignments mart
+    select * from {{ ref('experiment_assignments') }}
 ),
 
 final as (
