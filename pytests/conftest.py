@@ -72,6 +72,10 @@ class Warehouse:
 
     def dbt(self, *args: str, check: bool = True, capture: bool = True):
         extra = list(args)
+        if "--select" in extra and "--indirect-selection" not in extra:
+            # a partial build runs only the tests of what it selects: a test that also reads an
+            # unselected (not rebuilt) model would compare new data with old
+            extra += ["--indirect-selection", "cautious"]
         if self.vars and args and args[0] in {"build", "run", "test", "seed", "compile", "show", "docs"}:
             extra += ["--vars", json.dumps(self.vars)]
         return run_dbt(extra, self.env, target_path=self.target_path, check=check, capture=capture)
@@ -104,30 +108,24 @@ def pytest_sessionfinish(session, exitstatus):
             print(f"could not drop {env['PGDATABASE']}: {exc}")
 
 
-@pytest.fixture(scope="session")
-def warehouse() -> Warehouse:
-    """Synthetic data at test scale, then `dbt build` (seeds, models, unit and data tests)."""
-    from lpdata.generate import generate
-
-    env = make_database(f"lp_test_{_worker()}")
-    generate(env, learners=TEST_LEARNERS, seed=TEST_SEED, anchor=ANCHOR, progress=False)
-    wh = Warehouse(env=env, target_path=f"target_pytest_{_worker()}", vars={"as_of": AS_OF})
-    # LP_TEST_SELECT narrows the build while developing one product (e.g. "+experiment_results");
-    # the test command builds everything.
-    select = os.environ.get("LP_TEST_SELECT")
-    wh.dbt("build", *(["--select", select, "--indirect-selection", "cautious"] if select else []))
-    return wh
-
-
 def build_warehouse(name: str, learners: int, select: str | None = None) -> Warehouse:
-    """A separate small warehouse for tests that change data (incremental, faults, publishing)."""
+    """A warehouse in its own database: synthetic data, then `dbt build` (of `select` when given).
+    Tests that change data (incremental, faults, publishing) build their own."""
     from lpdata.generate import generate
 
     env = make_database(f"lp_test_{name}_{_worker()}")
     generate(env, learners=learners, seed=TEST_SEED, anchor=ANCHOR, progress=False)
     wh = Warehouse(env=env, target_path=f"target_pytest_{name}_{_worker()}", vars={"as_of": AS_OF})
-    wh.dbt("build", *(["--select", select, "--indirect-selection", "cautious"] if select else []))
+    wh.dbt("build", *(["--select", select] if select else []))
     return wh
+
+
+@pytest.fixture(scope="session")
+def warehouse() -> Warehouse:
+    """Synthetic data at test scale, then `dbt build` (seeds, models, unit and data tests).
+    LP_TEST_SELECT narrows the build while developing one product (e.g. "+experiment_results");
+    the test command builds everything."""
+    return build_warehouse("main", TEST_LEARNERS, select=os.environ.get("LP_TEST_SELECT"))
 
 
 @pytest.fixture(scope="session")

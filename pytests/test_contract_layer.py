@@ -100,7 +100,7 @@ def test_failing_test_keeps_the_last_good_version(wap_warehouse):
             from raw.courses order by course_id limit 1
             """
         )
-    result = wh.dbt("build", "--select", "+path:models/marts/core", "--indirect-selection", "cautious", check=False)
+    result = wh.dbt("build", "--select", "+path:models/marts/core", check=False)
     assert result.returncode != 0
     assert "NOT published" in result.stdout and "dim_courses_v1" in result.stdout
     # consumers still read the last good version, complete
@@ -112,7 +112,7 @@ def test_failing_test_keeps_the_last_good_version(wap_warehouse):
     # fix the data: the next build publishes again
     with wh.connect() as conn:
         conn.execute("delete from raw.courses where course_id > 100000")
-    wh.dbt("build", "--select", "+path:models/marts/core", "--indirect-selection", "cautious")
+    wh.dbt("build", "--select", "+path:models/marts/core")
     assert _snapshot(wh, "core.dim_courses_v1") == good_courses
 
 

@@ -49,12 +49,11 @@ def test_incremental_run_equals_full_refresh(incremental_warehouse):
     before = {name: content_hash(wh, rel, key) for name, rel, key in models}
 
     append_days(wh.env, days=2, progress=False)
-    # cautious: only tests of the selected nodes (a test reading other, unrebuilt models would fail)
-    wh.dbt("build", "--select", INCREMENTAL_SELECTION, "--indirect-selection", "cautious")
+    wh.dbt("build", "--select", INCREMENTAL_SELECTION)
     after_incremental = {name: content_hash(wh, rel, key) for name, rel, key in models}
     assert after_incremental["base_player__events"][0] > before["base_player__events"][0]
 
-    wh.dbt("build", "--select", INCREMENTAL_SELECTION, "--indirect-selection", "cautious", "--full-refresh")
+    wh.dbt("build", "--select", INCREMENTAL_SELECTION, "--full-refresh")
     after_full = {name: content_hash(wh, rel, key) for name, rel, key in models}
     differing = sorted(name for name in after_full if after_incremental[name] != after_full[name])
     assert not differing, f"incremental run differs from a full refresh for: {differing}"
@@ -75,7 +74,7 @@ def test_redelivery_after_the_lookback_window_is_still_a_duplicate(incremental_w
             limit 5
             """
         )
-    wh.dbt("build", "--select", "tag:staging", "--indirect-selection", "cautious")
+    wh.dbt("build", "--select", "tag:staging")
     late_dups = wh.scalar(
         """
         select count(*) from staging.base_player__events
