@@ -24,7 +24,9 @@ def content_hash(wh, relation: str, order_by: list[str]) -> tuple[int, str]:
     """Row count and md5 of all rows in key order: equal hashes mean identical contents."""
     return tuple(
         wh.query(
-            f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {', '.join(order_by)}), '')) "
+            # the key first, then the whole row: a key may be coarser than the grain (learner_id for
+            # an aggregate replaced per learner)
+            f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {', '.join(order_by)}, t::text), '')) "
             f"from {relation} as t"
         )[0]
     )

@@ -1,6 +1,9 @@
--- One row per run × ordered pair of distinct courses co-viewed or co-enrolled by at least
--- `reco_min_support` learners (default 5): cosine similarity of the courses' time-decayed learner
--- vectors (int_reco_interactions.weight). Symmetric: both (a, b) and (b, a) are present.
+-- One row per run × course × one of its nearest neighbours: the `reco_neighbours` (default 20)
+-- courses most similar to it among those co-viewed or co-enrolled with it by at least
+-- `reco_min_support` learners (default 5). Similarity is the cosine of the courses' time-decayed
+-- learner vectors (int_reco_interactions.weight). Keeping only the nearest neighbours (item-item
+-- k-NN) bounds every producer built on it to O(learners × neighbours) candidates instead of
+-- O(learners × courses); a pair may be kept in one direction only.
 
 with
 
@@ -33,7 +36,7 @@ pairs as (
     group by left_side.run_key, left_side.course_id, right_side.course_id
 ),
 
-final as (
+scored as (
     select
         pairs.run_key,
         pairs.course_id,
@@ -50,6 +53,29 @@ final as (
             pairs.run_key = right_norms.run_key
             and pairs.similar_course_id = right_norms.course_id
     where pairs.n_common_learners >= {{ var('reco_min_support', 5) }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by run_key, course_id
+            -- rounded: the last bits of a sum of doubles follow the row order of its inputs
+            order by round(cast(similarity as numeric), 10) desc, similar_course_id asc
+        ) as neighbour_rank
+    from scored
+),
+
+final as (
+    select
+        run_key,
+        course_id,
+        similar_course_id,
+        cast(neighbour_rank as integer) as neighbour_rank,
+        n_common_learners,
+        similarity
+    from ranked
+    where neighbour_rank <= {{ var('reco_neighbours', 20) }}
 )
 
 select * from final

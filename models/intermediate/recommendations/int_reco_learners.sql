@@ -12,8 +12,8 @@ runs as (
     select * from {{ ref('int_reco_runs') }}
 ),
 
-events as (
-    select * from {{ ref('stg_player__events') }}
+course_activity as (
+    select * from {{ ref('int_learner_course_activity_aggregated') }}
 ),
 
 enrollments as (
@@ -23,9 +23,9 @@ enrollments as (
 touches as (
     select
         learner_id,
-        occurred_at as touched_at
-    from events
-    where event_type = 'course_view' and course_id is not null
+        first_viewed_at as touched_at
+    from course_activity
+    where first_viewed_at is not null
     union all
     select
         learner_id,

@@ -79,7 +79,11 @@ renamed as (
         row_number()
             over (
                 partition by source.event_id
-                order by source.received_at, md5(cast(source as text))
+                -- every column, so the order is total and two builds number copies alike; plain
+                -- columns, not a hash of the row (hashing every row cost half the model's time)
+                order by
+                    source.received_at, source.occurred_at, source.learner_id, source.event_type,
+                    source.course_id, source.item_id, source.properties
             )
         {% if is_incremental() %} + coalesce(earlier_deliveries.n_earlier, 0){% endif %}
             as delivery_number

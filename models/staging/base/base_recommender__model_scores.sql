@@ -21,7 +21,8 @@ renamed as (
         known_learners.learner_id is null as is_orphan_learner,
         row_number() over (
             partition by source.model_name, source.batch_id, source.learner_id, source.course_id
-            order by source.scored_at desc, md5(cast(source as text))
+            -- every column, so the order is total; plain columns, not a hash of the row (cheaper)
+            order by source.scored_at desc, source.score asc, source.model_version asc
         ) as version_rank
     from source
     left join known_learners on source.learner_id = known_learners.learner_id
