@@ -60,8 +60,8 @@ ranked as (
         *,
         row_number() over (
             partition by run_key, course_id
-            -- rounded: the last bits of a sum of doubles follow the row order of its inputs
-            order by round(cast(similarity as numeric), 10) desc, similar_course_id asc
+            -- rounded (macros/round_score.sql): two builds of the same data rank alike
+            order by {{ round_score('similarity') }} desc, similar_course_id asc
         ) as neighbour_rank
     from scored
 ),

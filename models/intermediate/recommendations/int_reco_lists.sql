@@ -34,10 +34,8 @@ eligible as (
         candidates.learner_id,
         candidates.module,
         candidates.course_id,
-        -- rounded: producers sum doubles, and the order of a sum (so its last bits) follows the
-        -- physical row order of their inputs, which an incremental merge changes; rounding makes
-        -- the lists and ranks of two builds of the same data identical
-        cast(round(cast(candidates.raw_score as numeric), 10) as double precision) as raw_score,
+        -- rounded (macros/round_score.sql): two builds of the same data rank alike
+        {{ round_score('candidates.raw_score') }} as raw_score,
         candidates.algorithm,
         candidates.reason_course_id
     from candidates

@@ -35,8 +35,8 @@ ranked as (
         *,
         row_number() over (
             partition by run_key, learner_id
-            -- rounded: the last bits of a sum of doubles follow the row order of its inputs
-            order by round(cast(raw_score as numeric), 10) desc, course_id asc
+            -- rounded (macros/round_score.sql): two builds of the same data rank alike
+            order by {{ round_score('raw_score') }} desc, course_id asc
         ) as pool_rank
     from scored
 ),
