@@ -29,7 +29,7 @@ renamed as (
         known_variants.variant_key is null as is_unknown_variant,
         row_number() over (
             partition by trim(source.experiment_key), trim(source.variant_key), source.learner_id
-            order by source.assigned_at, md5(cast(source as text))
+            order by source.assigned_at, row(source.*)
         ) as log_line_number
     from source
     left join known_learners on source.learner_id = known_learners.learner_id

@@ -12,7 +12,7 @@ renamed as (
         coalesce(is_control, false) as is_control,
         cast(planned_weight as numeric) as planned_weight,
         row_number() over (
-            partition by trim(experiment_key), trim(variant_key) order by md5(cast(source as text))
+            partition by trim(experiment_key), trim(variant_key) order by source
         ) as version_rank
     from source
 ),

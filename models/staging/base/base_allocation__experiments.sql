@@ -13,7 +13,7 @@ renamed as (
         started_at,
         ended_at,
         row_number() over (
-            partition by trim(experiment_key) order by md5(cast(source as text))
+            partition by trim(experiment_key) order by source
         ) as version_rank
     from source
 ),

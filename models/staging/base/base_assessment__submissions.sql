@@ -25,7 +25,7 @@ renamed as (
         known_items.item_id is null as is_orphan_item,
         row_number() over (
             partition by source.submission_id
-            order by md5(cast(source as text))
+            order by row(source.*)
         ) as version_rank
     from source
     left join known_learners on source.learner_id = known_learners.learner_id

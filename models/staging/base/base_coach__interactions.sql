@@ -18,7 +18,7 @@ renamed as (
         known_messages.message_id is null as is_orphan_message,
         row_number() over (
             partition by source.message_id, lower(source.interaction), source.occurred_at
-            order by md5(cast(source as text))
+            order by row(source.*)
         ) as version_rank
     from source
     left join known_messages on source.message_id = known_messages.message_id

@@ -22,7 +22,7 @@ renamed as (
         source.withdrawn_at,
         known_learners.learner_id is null as is_orphan_learner,
         row_number() over (
-            partition by source.goal_id order by md5(cast(source as text))
+            partition by source.goal_id order by row(source.*)
         ) as version_rank
     from source
     left join known_learners on source.learner_id = known_learners.learner_id

@@ -24,7 +24,7 @@ renamed as (
         known_learners.learner_id is null as is_orphan_learner,
         catalogue.message_key is null as is_unknown_message,
         row_number() over (
-            partition by source.message_id order by md5(cast(source as text))
+            partition by source.message_id order by row(source.*)
         ) as version_rank
     from source
     left join known_learners on source.learner_id = known_learners.learner_id

@@ -21,7 +21,7 @@ renamed as (
         source.estimated_minutes,
         known_courses.course_id is null as is_orphan_course,
         row_number() over (
-            partition by source.item_id order by md5(cast(source as text))
+            partition by source.item_id order by row(source.*)
         ) as version_rank
     from source
     left join known_courses on source.course_id = known_courses.course_id

@@ -21,7 +21,7 @@ renamed as (
         known_courses.course_id is null as is_orphan_course,
         skills.skill_id is null as is_unknown_skill,
         row_number() over (
-            partition by source.course_id, source.skill_id order by md5(cast(source as text))
+            partition by source.course_id, source.skill_id order by row(source.*)
         ) as version_rank
     from source
     left join known_courses on source.course_id = known_courses.course_id

@@ -15,7 +15,7 @@ renamed as (
         launched_at,
         retired_at,
         retired_at is not null as is_retired,
-        row_number() over (partition by course_id order by md5(cast(source as text))) as version_rank
+        row_number() over (partition by course_id order by source) as version_rank
     from source
 ),
 

@@ -24,7 +24,7 @@ renamed as (
         known_learners.learner_id is null as is_orphan_learner,
         known_courses.course_id is null as is_orphan_course,
         row_number() over (
-            partition by source.enrollment_id order by md5(cast(source as text))
+            partition by source.enrollment_id order by row(source.*)
         ) as version_rank
     from source
     left join known_learners on source.learner_id = known_learners.learner_id

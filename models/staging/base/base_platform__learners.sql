@@ -15,7 +15,7 @@ renamed as (
         coalesce(is_deleted, false) as is_deleted,
         row_number() over (
             partition by learner_id
-            order by updated_at desc nulls last, md5(cast(source as text))
+            order by updated_at desc nulls last, source asc
         ) as version_rank
     from source
 ),
