@@ -195,3 +195,47 @@ def test_learner_lookup_index(warehouse):
         "select indexdef from pg_indexes where schemaname = %s and tablename = %s", (schema, table)
     )]
     assert any("(learner_id)" in d for d in indexes), indexes
+
+
+def test_candidate_pools_give_the_lists_of_every_scored_course(warehouse):
+    """Producers emit only each learner's pool_size best candidates (int_reco_candidate_pools).
+
+    Recomputes recent_activity over EVERY scored course (no pool), applies the list rules
+    (recommendable, not excluded, k best by rounded score then course_id) and requires the same
+    courses at the same ranks as int_reco_lists, for both runs; the pools must also be smaller
+    than the unpooled candidates (or they save nothing).
+    """
+    unpooled = """
+        with scored as (
+            select i.run_key, i.learner_id, s.similar_course_id as course_id,
+                   sum(i.weight * s.similarity) as raw_score
+            from intermediate.int_reco_interactions as i
+            join intermediate.int_reco_course_similarities as s
+              on i.run_key = s.run_key and i.course_id = s.course_id
+            group by 1, 2, 3
+        ),
+        eligible as (
+            select scored.*, row_number() over (
+                       partition by scored.run_key, scored.learner_id
+                       order by round(scored.raw_score * 1e10) / 1e10 desc, scored.course_id) as rank
+            from scored
+            join intermediate.int_reco_learners as l using (run_key, learner_id)
+            join intermediate.int_reco_catalogue as c using (run_key, course_id)
+            left join intermediate.int_reco_exclusions as e using (run_key, learner_id, course_id)
+            where c.is_recommendable and e.course_id is null and scored.raw_score > 0
+        )
+        select run_key, learner_id, rank, course_id from eligible where rank <= %s
+    """
+    expected = sorted(warehouse.query(unpooled, (K,)))
+    actual = sorted(warehouse.query(
+        "select run_key, learner_id, rank, course_id from intermediate.int_reco_lists where module = 'recent_activity'"
+    ))
+    assert len(expected) > 1000
+    assert actual == expected
+    n_pooled = warehouse.scalar("select count(*) from intermediate.int_reco_producer_recent_activity")
+    n_scored = warehouse.scalar(
+        "select count(*) from (select distinct i.run_key, i.learner_id, s.similar_course_id "
+        "from intermediate.int_reco_interactions as i join intermediate.int_reco_course_similarities as s "
+        "on i.run_key = s.run_key and i.course_id = s.course_id) as t"
+    )
+    assert n_pooled < 0.8 * n_scored, (n_pooled, n_scored)

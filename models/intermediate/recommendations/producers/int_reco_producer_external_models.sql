@@ -2,6 +2,8 @@
 -- of the model's latest complete batch (int_reco_model_batches) written before the run's history
 -- horizon. Raw scores are unbounded reals; raw_score is their logistic transform (monotone, in
 -- 0..1; the contract then divides by the list's best). Adding a model is adding a batch of rows.
+-- Emits the learner's pool_size best courses per model (int_reco_candidate_pools): exactly those
+-- that can reach the list.
 
 with
 
@@ -17,8 +19,8 @@ runs as (
     select * from {{ ref('int_reco_runs') }}
 ),
 
-learners as (
-    select * from {{ ref('int_reco_learners') }}
+pools as (
+    select * from {{ ref('int_reco_candidate_pools') }}
 ),
 
 selected_batches as (
@@ -45,13 +47,13 @@ clamped as (
         on
             scores.model_name = selected_batches.model_name
             and scores.batch_id = selected_batches.batch_id
-    inner join learners
+    inner join pools
         on
-            selected_batches.run_key = learners.run_key
-            and scores.learner_id = learners.learner_id
+            selected_batches.run_key = pools.run_key
+            and scores.learner_id = pools.learner_id
 ),
 
-final as (
+transformed as (
     select
         run_key,
         learner_id,
@@ -60,10 +62,36 @@ final as (
         case
             when score >= 0 then 1 / (1 + exp(-score))
             else exp(score) / (1 + exp(score))
-        end as raw_score,
+        end as raw_score
+    from clamped
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by run_key, module, learner_id
+            -- ordered like the lists (macros/round_score.sql)
+            order by {{ round_score('raw_score') }} desc, course_id asc
+        ) as pool_rank
+    from transformed
+),
+
+final as (
+    select
+        ranked.run_key,
+        ranked.learner_id,
+        ranked.module,
+        ranked.course_id,
+        ranked.raw_score,
         'external_model' as algorithm,
         cast(null as bigint) as reason_course_id
-    from clamped
+    from ranked
+    inner join pools
+        on
+            ranked.run_key = pools.run_key
+            and ranked.learner_id = pools.learner_id
+    where ranked.pool_rank <= pools.pool_size
 )
 
 select * from final

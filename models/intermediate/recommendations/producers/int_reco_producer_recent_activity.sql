@@ -1,10 +1,8 @@
--- Producer of module `recent_activity`: the learner's `reco_candidate_pool` (default 50) best
--- courses per run, scored by the item-item co-occurrence of the learner's views and enrolments:
--- sum over the learner's courses a of weight(learner, a) × cosine(a, course), over a's nearest
--- neighbours (int_reco_course_similarities). The time decay of the weights (half-life 30 days)
--- makes recent activity dominate. The pool is larger than the list (`reco_k`, 10) so that the
--- courses the shared contract removes (enrolled, completed, retired) leave k to show; emitting
--- every scored course instead would be O(learners × courses) rows.
+-- Producer of module `recent_activity`: courses scored by the item-item co-occurrence of the
+-- learner's views and enrolments: sum over the learner's courses a of weight(learner, a) ×
+-- cosine(a, course), over a's nearest neighbours (int_reco_course_similarities). The time decay of
+-- the weights (half-life 30 days) makes recent activity dominate. Emits the learner's pool_size
+-- best courses (int_reco_candidate_pools): exactly those that can reach the list.
 
 with
 
@@ -14,6 +12,10 @@ interactions as (
 
 similarities as (
     select * from {{ ref('int_reco_course_similarities') }}
+),
+
+pools as (
+    select * from {{ ref('int_reco_candidate_pools') }}
 ),
 
 scored as (
@@ -43,15 +45,19 @@ ranked as (
 
 final as (
     select
-        run_key,
-        learner_id,
+        ranked.run_key,
+        ranked.learner_id,
         'recent_activity' as module,
-        course_id,
-        raw_score,
+        ranked.course_id,
+        ranked.raw_score,
         'item_item_cosine' as algorithm,
         cast(null as bigint) as reason_course_id
     from ranked
-    where pool_rank <= {{ var('reco_candidate_pool', 50) }}
+    inner join pools
+        on
+            ranked.run_key = pools.run_key
+            and ranked.learner_id = pools.learner_id
+    where ranked.pool_rank <= pools.pool_size
 )
 
 select * from final
