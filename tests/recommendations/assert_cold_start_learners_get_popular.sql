@@ -10,8 +10,9 @@ learners as (
     select * from {{ ref('stg_platform__learners') }}
 ),
 
-events as (
-    select * from {{ ref('stg_player__events') }}
+course_activity as (
+    -- events aggregated per learner × course once (core): a scan of every event costs minutes at scale
+    select * from {{ ref('int_learner_course_activity_aggregated') }}
 ),
 
 enrollments as (
@@ -19,8 +20,8 @@ enrollments as (
 ),
 
 with_history as (
-    select learner_id from events
-    where event_type = 'course_view' and course_id is not null
+    select learner_id from course_activity
+    where first_viewed_at is not null
     union
     select learner_id from enrollments
 ),
