@@ -27,3 +27,33 @@
 {% macro recommendation_holdout_days() -%}
     {{ return(var('reco_holdout_days', 14)) }}
 {%- endmacro %}
+
+{#
+    The body of a producer's CTE that keeps each learner's pool_size best rows of `candidates`
+    (a CTE with run_key, learner_id, course_id, raw_score): int_reco_candidate_pools says how many
+    can reach the list, and the rows are ranked exactly like the lists (rounded raw_score desc,
+    course_id asc), which is what makes the pooled lists equal those of every candidate.
+    `pools` is the producer's import CTE of int_reco_candidate_pools; `partition_by` is the list
+    a ranking runs within (add `module` when the producer emits several modules).
+
+        pooled as (
+            {{ candidate_pool('scored') }}
+        ),
+#}
+{% macro candidate_pool(candidates, pools='pools', partition_by=['run_key', 'learner_id']) -%}
+    select ranked.*
+    from (
+        select
+            {{ candidates }}.*,
+            row_number() over (
+                partition by {{ candidates }}.{{ partition_by | join(', ' ~ candidates ~ '.') }}
+                order by {{ round_score(candidates ~ '.raw_score') }} desc, {{ candidates }}.course_id asc
+            ) as pool_rank
+        from {{ candidates }}
+    ) as ranked
+    inner join {{ pools }}
+        on
+            ranked.run_key = {{ pools }}.run_key
+            and ranked.learner_id = {{ pools }}.learner_id
+    where ranked.pool_rank <= {{ pools }}.pool_size
+{%- endmacro %}

@@ -66,32 +66,20 @@ transformed as (
     from clamped
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by run_key, module, learner_id
-            -- ordered like the lists (macros/round_score.sql)
-            order by {{ round_score('raw_score') }} desc, course_id asc
-        ) as pool_rank
-    from transformed
+pooled as (
+    {{ candidate_pool('transformed', partition_by=['run_key', 'module', 'learner_id']) }}
 ),
 
 final as (
     select
-        ranked.run_key,
-        ranked.learner_id,
-        ranked.module,
-        ranked.course_id,
-        ranked.raw_score,
+        run_key,
+        learner_id,
+        module,
+        course_id,
+        raw_score,
         'external_model' as algorithm,
         cast(null as bigint) as reason_course_id
-    from ranked
-    inner join pools
-        on
-            ranked.run_key = pools.run_key
-            and ranked.learner_id = pools.learner_id
-    where ranked.pool_rank <= pools.pool_size
+    from pooled
 )
 
 select * from final

@@ -32,32 +32,20 @@ scored as (
     group by interactions.run_key, interactions.learner_id, similarities.similar_course_id
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by run_key, learner_id
-            -- rounded (macros/round_score.sql): two builds of the same data rank alike
-            order by {{ round_score('raw_score') }} desc, course_id asc
-        ) as pool_rank
-    from scored
+pooled as (
+    {{ candidate_pool('scored') }}
 ),
 
 final as (
     select
-        ranked.run_key,
-        ranked.learner_id,
+        run_key,
+        learner_id,
         'recent_activity' as module,
-        ranked.course_id,
-        ranked.raw_score,
+        course_id,
+        raw_score,
         'item_item_cosine' as algorithm,
         cast(null as bigint) as reason_course_id
-    from ranked
-    inner join pools
-        on
-            ranked.run_key = pools.run_key
-            and ranked.learner_id = pools.learner_id
-    where ranked.pool_rank <= pools.pool_size
+    from pooled
 )
 
 select * from final
