@@ -30,8 +30,7 @@ aggregated as (
         count(*) as n_events,
         count(*) filter (where event_type = 'course_view') as n_course_views,
         count(*) filter (where event_type = 'item_complete') as n_item_completes,
-        min(occurred_at) filter (where is_course_view) as first_viewed_at,
-        max(occurred_at) filter (where is_course_view) as last_viewed_at
+        min(occurred_at) filter (where is_course_view) as first_viewed_at
     from events_with_course
     where course_id is not null
     group by learner_id, course_id
