@@ -25,7 +25,7 @@ def _print_env(args: argparse.Namespace) -> int:
     env = db.pg_env()
     db.ensure_database(env)
     for key, value in dbt_env(env).items():
-        if key.startswith("PG") or key.startswith("DBT_PROFILES_DIR"):
+        if key.startswith("PG") or key.startswith("DBT_PROFILES_DIR"):  # PGOPTIONS: work_mem (lpdata.dbt)
             print(f"export {key}={shlex.quote(value)}")
     return 0
 
