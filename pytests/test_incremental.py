@@ -41,6 +41,47 @@ def incremental_warehouse():
 INCREMENTAL_SELECTION = "+config.materialized:incremental"
 
 
+def write_model_batches(wh) -> None:
+    """What data scientists' offline jobs do between two runs (append_days writes no scores): finish
+    the partial batch mf_als-b3, write a new batch with duplicated rows, and rows without a key."""
+    with wh.connect() as conn:
+        finished = conn.execute(
+            """
+            insert into raw.model_scores
+            select model_name, model_version, 'mf_als-b3', learner_id, course_id, score + 0.01, scored_at + interval '1 hour'
+            from raw.model_scores
+            where batch_id = 'mf_als-b2'
+              and (learner_id, course_id) not in (
+                  select learner_id, course_id from raw.model_scores where batch_id = 'mf_als-b3'
+              )
+            """
+        ).rowcount
+        new_batch = conn.execute(
+            """
+            insert into raw.model_scores
+            select model_name, '0.9.1', 'two_tower-b2', learner_id, course_id, -score, scored_at + interval '2 days'
+            from raw.model_scores
+            where batch_id = 'two_tower-b1'
+            """
+        ).rowcount
+        conn.execute(
+            """
+            insert into raw.model_scores
+            select model_name, '0.9.1', 'two_tower-b2', learner_id, course_id, score + 1, scored_at
+            from raw.model_scores
+            where batch_id = 'two_tower-b2'
+            limit 7
+            """
+        )
+        conn.execute(
+            """
+            insert into raw.model_scores
+            values (null, '1', 'x-b1', 1, 1, 0.5, now()), (null, '1', 'x-b1', 1, 1, 0.5, now()), ('x', '1', null, 1, 1, 0.5, now())
+            """
+        )
+    assert finished > 0 and new_batch > 0
+
+
 def test_incremental_run_equals_full_refresh(incremental_warehouse):
     """EVERY incremental model (discovered from the manifest) equals its full refresh after new days."""
     from lpdata.generate import append_days
@@ -51,9 +92,11 @@ def test_incremental_run_equals_full_refresh(incremental_warehouse):
     before = {name: content_hash(wh, rel, key) for name, rel, key in models}
 
     append_days(wh.env, days=2, progress=False)
+    write_model_batches(wh)
     wh.dbt("build", "--select", INCREMENTAL_SELECTION)
     after_incremental = {name: content_hash(wh, rel, key) for name, rel, key in models}
     assert after_incremental["base_player__events"][0] > before["base_player__events"][0]
+    assert after_incremental["base_recommender__model_scores"][0] > before["base_recommender__model_scores"][0]
 
     wh.dbt("build", "--select", INCREMENTAL_SELECTION, "--full-refresh")
     after_full = {name: content_hash(wh, rel, key) for name, rel, key in models}

@@ -1,11 +1,22 @@
 {#
     Every raw event delivery, cast and renamed, with the reason it is quarantined (null = valid).
 
-    Incremental on received_at: a run re-reads the deliveries received in the last
-    `events_lookback_days` before the watermark. A delivery's number counts the copies of its
-    event_id already stored before that window, so a redelivery that lands days after the
-    original is still recognised as a duplicate, and an incremental run produces exactly the rows
-    a full refresh would (pytests/test_incremental.py proves it).
+    Deliveries of one event_id are numbered 1, 2, ... in a total order (received_at first); every
+    copy after the first is a duplicate_delivery. Incremental on received_at: a run re-reads the
+    deliveries received in the last `events_lookback_days` before the watermark (late arrivals)
+    and writes only the rows that are new or changed (a copy received earlier than one already
+    stored renumbers both), so a daily run touches about a day of rows, not the whole window.
+    The numbering continues the stored copies received before the window:
+    - an event_id with copies stored in the window: those before the window are numbered
+      1..p and the window's from p + 1, so p = min(stored window delivery_number) - 1, with no
+      look-up in the history;
+    - an event_id new to the window (most of them): its copies before the window are counted
+      through the unique index on (event_id, delivery_number), which finds nothing for a new
+      event without reading the table, and the earlier copy of a redelivery that lands days
+      after the original.
+    An incremental run therefore gives exactly the rows a full refresh gives
+    (pytests/test_incremental.py). A delivery without event_id is numbered 1 (it is quarantined
+    as missing_key whatever its number).
 #}
 {{
     config(
@@ -15,11 +26,17 @@
         on_schema_change='fail',
         indexes=[
             {'columns': ['received_at']},
-            {'columns': ['event_id']},
-            {'columns': ['learner_id', 'occurred_at']},
+            {'columns': ['event_id', 'delivery_number'], 'unique': True},
         ],
     )
 }}
+
+{#- the copies stored before the window continue the numbering (incremental runs) #}
+{%- set plus_earlier = ' + coalesce(earlier_deliveries.n_earlier, 0)' if is_incremental() else '' %}
+{%- set columns = [
+    'event_id', 'delivery_number', 'learner_id', 'event_type', 'course_id', 'item_id',
+    'occurred_at', 'received_at', 'properties', 'quarantine_reason',
+] %}
 
 with
 
@@ -43,16 +60,50 @@ source as (
 ),
 
 {% if is_incremental() %}
-earlier_deliveries as (
-    -- copies of the window's event ids stored by earlier runs, before the window
+stored_window as (
+    -- what earlier runs stored for the window (read through the received_at index)
+    select {{ columns | join(', ') }}
+    from {{ this }}
+    where received_at >= (select watermark.window_start from watermark)
+),
+
+numbered_in_window as (
+    -- p for the event ids with a copy stored in the window
     select
-        stored_rows.event_id,
-        count(*) as n_earlier
-    from {{ this }} as stored_rows
-    where
-        stored_rows.event_id in (select source.event_id from source)
-        and stored_rows.received_at < (select watermark.window_start from watermark)
-    group by stored_rows.event_id
+        event_id,
+        min(delivery_number) - 1 as n_earlier
+    from stored_window
+    where event_id is not null
+    group by event_id
+),
+
+new_event_ids as (
+    select distinct source.event_id
+    from source
+    left join numbered_in_window on source.event_id = numbered_in_window.event_id
+    where source.event_id is not null and numbered_in_window.event_id is null
+),
+
+numbered_before_window as (
+    -- p for the event ids new to the window: copies stored before it, one index look-up per id
+    -- (lateral: a join could instead scan the whole history)
+    select
+        new_event_ids.event_id,
+        history.n_earlier
+    from new_event_ids
+    cross join
+        lateral (
+            select count(*) as n_earlier
+            from {{ this }} as stored_rows
+            where stored_rows.event_id = new_event_ids.event_id
+        ) as history
+    where history.n_earlier > 0
+),
+
+earlier_deliveries as (
+    select * from numbered_in_window
+    union all
+    select * from numbered_before_window
 ),
 {% endif %}
 
@@ -76,17 +127,19 @@ renamed as (
         source.properties,
         learners.learner_id is null as is_orphan_learner,
         learners.signed_up_at as learner_signed_up_at,
-        row_number()
-            over (
-                partition by source.event_id
-                -- every column, so the order is total and two builds number copies alike; plain
-                -- columns, not a hash of the row (hashing every row cost half the model's time)
-                order by
-                    source.received_at, source.occurred_at, source.learner_id, source.event_type,
-                    source.course_id, source.item_id, source.properties
-            )
-        {% if is_incremental() %} + coalesce(earlier_deliveries.n_earlier, 0){% endif %}
-            as delivery_number
+        case
+            when source.event_id is null then 1
+            else row_number()
+                over (
+                    partition by source.event_id
+                    -- every column, so the order is total and two builds number copies alike;
+                    -- plain columns, not a hash of the row (hashing every row cost half the time)
+                    order by
+                        source.received_at, source.occurred_at, source.learner_id, source.event_type,
+                        source.course_id, source.item_id, source.properties
+                )
+            {{ plus_earlier }}
+        end as delivery_number
     from source
     left join learners on source.learner_id = learners.learner_id
     {% if is_incremental() %}
@@ -119,6 +172,25 @@ checked as (
                 then 'occurred_before_signup'
         end as quarantine_reason
     from renamed
-)
+),
 
-select * from checked
+{% if is_incremental() %}
+changed as (
+    -- the window's rows that are not stored as they are: new deliveries and renumbered copies
+    -- (delete+insert then replaces the stored rows with the same key); EXCEPT ALL compares
+    -- whole rows, nulls included, and keeps repeated rows
+    select {{ columns | join(', ') }} from checked
+    except all
+    select {{ columns | join(', ') }} from stored_window
+),
+
+final as (
+    select * from changed
+)
+{% else %}
+final as (
+    select * from checked
+)
+{% endif %}
+
+select * from final

@@ -1,8 +1,65 @@
--- Every raw model score row with the reason it is quarantined (null = valid).
+{#
+    Every raw model score row with the reason it is quarantined (null = valid).
+
+    Incremental by batch: data scientists' offline jobs append whole batches (a batch still being
+    written grows), and a daily run brings no new scores most days. A run rebuilds only the
+    batches whose raw row count differs from the stored one (every batch on the first run), with
+    delete+insert on (model_name, batch_id): a duplicate is ranked within its batch, so a rebuilt
+    batch gets exactly the rows a full refresh gives it. Rows without a batch key (quarantined as
+    missing_key) are added when new: EXCEPT ALL against the stored ones.
+#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['model_name', 'batch_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set columns = [
+    'model_name', 'model_version', 'batch_id', 'learner_id', 'course_id', 'score', 'scored_at',
+    'quarantine_reason',
+] %}
+
 with
 
+{% if is_incremental() %}
+raw_batches as (
+    select
+        trim(model_name) as model_name,
+        batch_id,
+        count(*) as n_rows
+    from {{ source('recommender', 'model_scores') }}
+    group by trim(model_name), batch_id
+),
+
+stored_batches as (
+    select
+        model_name,
+        batch_id,
+        count(*) as n_rows
+    from {{ this }}
+    group by model_name, batch_id
+),
+
+changed_batches as (
+    -- EXCEPT compares nulls as equal: the batch of rows without a key is one group like any other
+    select * from raw_batches
+    except
+    select * from stored_batches
+),
+{% endif %}
+
 source as (
-    select * from {{ source('recommender', 'model_scores') }}
+    select raw_scores.*
+    from {{ source('recommender', 'model_scores') }} as raw_scores
+    {% if is_incremental() %}
+    inner join changed_batches
+        on
+            trim(raw_scores.model_name) is not distinct from changed_batches.model_name
+            and raw_scores.batch_id is not distinct from changed_batches.batch_id
+    {% endif %}
 ),
 
 known_learners as (
@@ -49,6 +106,26 @@ checked as (
             when scored_at is null then 'missing_timestamp'
         end as quarantine_reason
     from renamed
-)
+),
 
-select * from checked
+{% if is_incremental() %}
+final as (
+    select * from checked
+    where model_name is not null and batch_id is not null
+    union all
+    (
+        -- delete+insert cannot match a null key: add only the key-less rows not stored yet
+        select {{ columns | join(', ') }} from checked
+        where model_name is null or batch_id is null
+        except all
+        select {{ columns | join(', ') }} from {{ this }}
+        where model_name is null or batch_id is null
+    )
+)
+{% else %}
+final as (
+    select * from checked
+)
+{% endif %}
+
+select * from final
