@@ -239,3 +239,51 @@ def test_candidate_pools_give_the_lists_of_every_scored_course(warehouse):
         "on i.run_key = s.run_key and i.course_id = s.course_id) as t"
     )
     assert n_pooled < 0.8 * n_scored, (n_pooled, n_scored)
+
+
+def test_ranked_list_test_names_every_broken_rule(warehouse):
+    """The one-pass `ranked_list` test (tests/generic/ranked_list_rules.sql), run on planted lists
+    that break one rule each, fails on exactly those lists and names the rule."""
+    import json
+
+    from lpdata import PROJECT_ROOT
+
+    manifest = json.loads((PROJECT_ROOT / warehouse.target_path / "manifest.json").read_text())
+    test = next(
+        n for n in manifest["nodes"].values()
+        if n["resource_type"] == "test" and n.get("test_metadata", {}).get("name") == "ranked_list"
+        and n["attached_node"].startswith("model.learning_platform.course_recommendations")
+    )
+    compiled = test.get("compiled_code") or next(
+        (PROJECT_ROOT / warehouse.target_path / "compiled").rglob(f"{test['name']}.sql")
+    ).read_text()
+    relation = manifest["nodes"][test["attached_node"]]["relation_name"]
+    assert relation in compiled
+    planted = [
+        # learner 1: a valid list
+        (1, "m", 1, 101, 1.0), (1, "m", 2, 102, 0.5),
+        # learner 2: 11 rows
+        *[(2, "m", r, 200 + r, 1.0 / r) for r in range(1, 12)],
+        # learner 3: ranks 1, 3
+        (3, "m", 1, 301, 1.0), (3, "m", 3, 302, 0.5),
+        # learner 4: score 0
+        (4, "m", 1, 401, 0.0),
+        # learner 5: rank 2 scores above rank 1
+        (5, "m", 1, 501, 0.5), (5, "m", 2, 502, 0.9),
+        # learner 6: course 601 twice
+        (6, "m", 1, 601, 1.0), (6, "m", 2, 601, 0.5),
+    ]
+    with warehouse.connect() as conn:
+        conn.execute(
+            "create temporary table planted_lists (learner_id bigint, module text, rank integer, course_id bigint, score double precision)"
+        )
+        with conn.cursor() as cur:
+            cur.executemany("insert into planted_lists values (%s, %s, %s, %s, %s)", planted)
+        rows = conn.execute(f"select learner_id, failed_rule from ({compiled.replace(relation, 'planted_lists')}) as t").fetchall()
+    assert {(learner, rule) for learner, rule in rows} == {
+        (2, "more than 10 rows"),
+        (3, "ranks not 1..n"),
+        (4, "score out of range"),
+        (5, "score above the previous rank"),
+        (6, "item twice in a list"),
+    }

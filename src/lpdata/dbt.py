@@ -33,13 +33,22 @@ def dbt_executable() -> str:
 DEFAULT_WORK_MEM = "256MB"
 
 
+# Parallel workers: none. dbt already runs `threads` queries at once (4 on 2 cores here), and each
+# Gather of a test query started workers that competed with them: the reconciliation test took
+# 7.4 s with workers and 3.9 s without on an idle machine. Models disable them anyway, for
+# reproducible float sums (dbt_project.yml).
+DEFAULT_SETTINGS = {"work_mem": None, "max_parallel_workers_per_gather": "0"}
+
+
 def session_options(current: str | None = None) -> str:
-    """PGOPTIONS for dbt: the caller's options plus the project's work_mem when they do not set one."""
-    current = (current or "").strip()
-    if re.search(r"(?<![a-z_])work_mem\s*=", current):
-        return current
-    work_mem = os.environ.get("LP_WORK_MEM", DEFAULT_WORK_MEM)
-    return f"{current} -c work_mem={work_mem}".strip()
+    """PGOPTIONS for dbt: the caller's options plus each project setting they do not set."""
+    options = (current or "").strip()
+    for name, value in DEFAULT_SETTINGS.items():
+        if re.search(rf"(?<![a-z_]){name}\s*=", options):
+            continue
+        value = value or os.environ.get("LP_WORK_MEM", DEFAULT_WORK_MEM)
+        options = f"{options} -c {name}={value}".strip()
+    return options
 
 
 def dbt_env(pg: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:

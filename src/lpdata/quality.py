@@ -102,6 +102,11 @@ def public_marts(manifest: dict) -> list[Mart]:
             _append_unique(mart.unique_keys, [column])
         elif meta.get("name") == "unique_combination_of_columns":
             _append_unique(mart.unique_keys, list(kwargs.get("combination_of_columns") or []))
+        elif meta.get("name") == "ranked_list":
+            # tests/generic/ranked_list_rules.sql: no item twice and ranks 1..n within a list
+            list_columns = list(kwargs.get("list_columns") or [])
+            _append_unique(mart.unique_keys, list_columns + [kwargs.get("item_column")])
+            _append_unique(mart.unique_keys, list_columns + [kwargs.get("rank_column", "rank")])
         elif meta.get("name") == "accepted_values" and column:
             mart.accepted_values[column] = list(kwargs.get("values") or [])
     return sorted(marts.values(), key=lambda m: (m.publish_schema, m.alias))

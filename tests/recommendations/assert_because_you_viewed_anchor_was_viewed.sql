@@ -6,16 +6,18 @@ recommendations as (
     select * from {{ ref('course_recommendations') }}
 ),
 
-events as (
-    select * from {{ ref('stg_player__events') }}
+course_activity as (
+    -- events aggregated per learner × course once (core): first_viewed_at is the learner's first
+    -- course_view of the course (re-reading every event costs a scan of the largest table)
+    select * from {{ ref('int_learner_course_activity_aggregated') }}
 ),
 
 views as (
-    select distinct
+    select
         learner_id,
         course_id
-    from events
-    where event_type = 'course_view' and course_id is not null
+    from course_activity
+    where first_viewed_at is not null
 )
 
 select recommendations.*

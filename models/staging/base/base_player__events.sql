@@ -18,6 +18,7 @@
     (pytests/test_incremental.py). A delivery without event_id is numbered 1 (it is quarantined
     as missing_key whatever its number).
 #}
+{#- the post-hook enforces the stg_ view's key where it is written (macros/unique_index.sql) #}
 {{
     config(
         materialized='incremental',
@@ -28,6 +29,7 @@
             {'columns': ['received_at']},
             {'columns': ['event_id', 'delivery_number'], 'unique': True},
         ],
+        post_hook=["{{ unique_index(['event_id'], where='quarantine_reason is null') }}"],
     )
 }}
 

@@ -8,12 +8,16 @@
     batch gets exactly the rows a full refresh gives it. Rows without a batch key (quarantined as
     missing_key) are added when new: EXCEPT ALL against the stored ones.
 #}
+{#- the post-hook enforces the stg_ view's key where it is written (macros/unique_index.sql) #}
 {{
     config(
         materialized='incremental',
         unique_key=['model_name', 'batch_id'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook=[
+            "{{ unique_index(['model_name', 'batch_id', 'learner_id', 'course_id'], where='quarantine_reason is null') }}",
+        ],
     )
 }}
 
