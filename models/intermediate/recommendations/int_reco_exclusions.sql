@@ -8,8 +8,8 @@ enrollments as (
     select * from {{ ref('stg_platform__enrollments') }}
 ),
 
-completions as (
-    select * from {{ ref('int_item_completions_aggregated') }}
+course_completions as (
+    select * from {{ ref('int_course_completions_aggregated') }}
 ),
 
 items as (
@@ -48,15 +48,16 @@ course_sizes as (
 ),
 
 completed as (
+    -- every item completed before the horizon: all of them, the last one before it (aggregated
+    -- once per learner × course in core, not once per run)
     select
         runs.run_key,
-        completions.learner_id,
-        completions.course_id
-    from completions
-    inner join runs on completions.first_completed_at < runs.history_until_at
-    inner join course_sizes on completions.course_id = course_sizes.course_id
-    group by runs.run_key, completions.learner_id, completions.course_id, course_sizes.n_items
-    having count(*) >= course_sizes.n_items
+        course_completions.learner_id,
+        course_completions.course_id
+    from course_completions
+    inner join course_sizes on course_completions.course_id = course_sizes.course_id
+    inner join runs on course_completions.last_item_completed_at < runs.history_until_at
+    where course_completions.items_completed >= course_sizes.n_items
 ),
 
 unioned as (

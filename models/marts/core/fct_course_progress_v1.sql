@@ -15,22 +15,12 @@ courses as (
     select * from {{ ref('dim_courses', v=1) }}
 ),
 
-completions as (
-    select * from {{ ref('int_item_completions_aggregated') }}
+course_completions as (
+    select * from {{ ref('int_course_completions_aggregated') }}
 ),
 
 activity as (
     select * from {{ ref('int_learner_course_activity_aggregated') }}
-),
-
-course_completions as (
-    select
-        learner_id,
-        course_id,
-        count(*) as items_completed,
-        max(first_completed_at) as last_item_completed_at
-    from completions
-    group by learner_id, course_id
 ),
 
 final as (
