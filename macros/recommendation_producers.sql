@@ -30,17 +30,20 @@
 
 {#
     The body of a producer's CTE that keeps each learner's pool_size best rows of `candidates`
-    (a CTE with run_key, learner_id, course_id, raw_score): int_reco_candidate_pools says how many
-    can reach the list, and the rows are ranked exactly like the lists (rounded raw_score desc,
-    course_id asc), which is what makes the pooled lists equal those of every candidate.
-    `pools` is the producer's import CTE of int_reco_candidate_pools; `partition_by` is the list
-    a ranking runs within (add `module` when the producer emits several modules).
+    (a CTE with run_key, learner_id, course_id, raw_score) among the courses recommendable in the
+    run: int_reco_candidate_pools says how many can reach the list (k + the learner's excluded
+    courses), and the rows are ranked exactly like the lists (rounded raw_score desc, course_id
+    asc), which is what makes the pooled lists equal those of every candidate. `pools` and
+    `catalogue` are the producer's import CTEs of int_reco_candidate_pools and int_reco_catalogue;
+    `partition_by` is the list a ranking runs within (add `module` when the producer emits several
+    modules). Dropping the unrecommendable courses before ranking (the lists drop them anyway)
+    keeps the pool at k + n_excluded instead of also counting every retired course.
 
         pooled as (
             {{ candidate_pool('scored') }}
         ),
 #}
-{% macro candidate_pool(candidates, pools='pools', partition_by=['run_key', 'learner_id']) -%}
+{% macro candidate_pool(candidates, pools='pools', catalogue='catalogue', partition_by=['run_key', 'learner_id']) -%}
     select ranked.*
     from (
         select
@@ -50,6 +53,11 @@
                 order by {{ round_score(candidates ~ '.raw_score') }} desc, {{ candidates }}.course_id asc
             ) as pool_rank
         from {{ candidates }}
+        inner join {{ catalogue }}
+            on
+                {{ candidates }}.run_key = {{ catalogue }}.run_key
+                and {{ candidates }}.course_id = {{ catalogue }}.course_id
+        where {{ catalogue }}.is_recommendable
     ) as ranked
     inner join {{ pools }}
         on

@@ -23,6 +23,10 @@ pools as (
     select * from {{ ref('int_reco_candidate_pools') }}
 ),
 
+catalogue as (
+    select * from {{ ref('int_reco_catalogue') }}
+),
+
 selected_batches as (
     select distinct on (runs.run_key, batches.model_name)
         runs.run_key,

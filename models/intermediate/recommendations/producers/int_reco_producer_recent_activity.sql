@@ -18,6 +18,10 @@ pools as (
     select * from {{ ref('int_reco_candidate_pools') }}
 ),
 
+catalogue as (
+    select * from {{ ref('int_reco_catalogue') }}
+),
+
 scored as (
     select
         interactions.run_key,
