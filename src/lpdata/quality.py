@@ -102,6 +102,8 @@ def public_marts(manifest: dict) -> list[Mart]:
             _append_unique(mart.unique_keys, [column])
         elif meta.get("name") == "unique_combination_of_columns":
             _append_unique(mart.unique_keys, list(kwargs.get("combination_of_columns") or []))
+        elif meta.get("name") == "key_enforced_by_unique_index":
+            _append_unique(mart.unique_keys, list(kwargs.get("columns") or [column]))
         elif meta.get("name") == "ranked_list":
             # tests/generic/ranked_list_rules.sql: no item twice and ranks 1..n within a list
             list_columns = list(kwargs.get("list_columns") or [])
