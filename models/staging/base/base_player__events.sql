@@ -195,4 +195,8 @@ final as (
 )
 {% endif %}
 
+-- stored in received_at order: the numbering sorts by event_id, and a table left in that order
+-- scatters every received_at window over the whole table (at 500k learners the next run's read of
+-- its 3-day window touched 722,578 of the table's pages: 64 s instead of about 1)
 select * from final
+order by received_at

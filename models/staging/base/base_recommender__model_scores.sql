@@ -2,8 +2,9 @@
     Every raw model score row with the reason it is quarantined (null = valid).
 
     Incremental by batch: data scientists' offline jobs append whole batches (a batch still being
-    written grows), and a daily run brings no new scores most days. A run rebuilds only the
-    batches whose raw row count differs from the stored one (every batch on the first run), with
+    written grows), and a daily run brings no new scores most days (then it only counts the rows of
+    raw and of the table). A run rebuilds only the batches whose raw row count differs from the
+    stored one (every batch on the first run), with
     delete+insert on (model_name, batch_id): a duplicate is ranked within its batch, so a rebuilt
     batch gets exactly the rows a full refresh gives it. Rows without a batch key (quarantined as
     missing_key) are added when new: EXCEPT ALL against the stored ones.
@@ -29,12 +30,21 @@
 with
 
 {% if is_incremental() %}
+totals as (
+    -- raw is append-only: equal row counts mean no new score, and the per-batch counts below
+    -- are skipped (a one-time filter), two counts instead of two aggregations of every score
+    select
+        (select count(*) from {{ source('recommender', 'model_scores') }})
+        != (select count(*) from {{ this }}) as has_new_rows
+),
+
 raw_batches as (
     select
         trim(model_name) as model_name,
         batch_id,
         count(*) as n_rows
     from {{ source('recommender', 'model_scores') }}
+    where (select totals.has_new_rows from totals)
     group by trim(model_name), batch_id
 ),
 
@@ -44,6 +54,7 @@ stored_batches as (
         batch_id,
         count(*) as n_rows
     from {{ this }}
+    where (select totals.has_new_rows from totals)
     group by model_name, batch_id
 ),
 
