@@ -70,10 +70,12 @@ source as (
     select raw_scores.*
     from {{ source('recommender', 'model_scores') }} as raw_scores
     {% if is_incremental() %}
+    -- (changed_batches first: dbt-bouncer's fallback scan takes a qualified column right after
+    -- "distinct from" for a hard-coded table)
     inner join changed_batches
         on
-            trim(raw_scores.model_name) is not distinct from changed_batches.model_name
-            and raw_scores.batch_id is not distinct from changed_batches.batch_id
+            changed_batches.model_name is not distinct from trim(raw_scores.model_name)
+            and changed_batches.batch_id is not distinct from (raw_scores.batch_id)
     {% endif %}
 ),
 
