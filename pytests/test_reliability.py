@@ -29,6 +29,7 @@ LEARNERS = int(os.environ.get("LP_RELIABILITY_LEARNERS", "600"))
 KILL_TRIES = 20
 KILL_SEED = 20260630
 LOAD_READERS = 20
+LOAD_BUILD_TIMEOUT_S = int(os.environ.get("LP_LOAD_BUILD_TIMEOUT_S", "1500"))
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 
 
@@ -101,6 +102,22 @@ def timed_build(wh, log_path: Path) -> tuple[float, float]:
     total = time.monotonic() - start
     assert proc.returncode == 0, log_path.read_text()[-3000:]
     return total, hook_at or total * 0.95
+
+
+def build_sessions(wh) -> list[tuple[str, str]]:
+    """What every session of the warehouse's database other than the readers is doing now: state,
+    wait event, the pids blocking it, seconds in its statement, and the statement's start."""
+    with db.connect(wh.env, autocommit=True) as conn:
+        rows = conn.execute(
+            "select pid, state, coalesce(wait_event_type || ':' || wait_event, '-'), pg_blocking_pids(pid), "
+            "round(extract(epoch from clock_timestamp() - query_start)::numeric, 1), left(query, 120) "
+            "from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() "
+            "and usename is not null and state <> 'idle' and query not like 'select count(*) from %%'"
+        ).fetchall()
+    return [
+        (f"{state}, wait {wait}: {query!r}", f"pid {pid} blocked by {blockers}, {secs} s in its statement")
+        for pid, state, wait, blockers, secs, query in rows
+    ]
 
 
 def wait_for_orphan_backends(wh, timeout: float = 120.0) -> int:
@@ -179,17 +196,32 @@ def test_readers_never_error_during_a_build(reliability_warehouse, baseline, tmp
     for t in threads:
         t.start()
     start = time.monotonic()
-    proc = start_build(wh, tmp_path / "load_build.log")
+    log_path = tmp_path / "load_build.log"
+    proc = start_build(wh, log_path)
+    waits: dict[str, int] = {}
     try:
-        proc.wait(timeout=900)
+        # the build under 20 busy readers on 2 cores takes several times its solo time; every
+        # 10 s the build's sessions are sampled, so a build that does not finish says where it stood
+        while proc.poll() is None and time.monotonic() - start < LOAD_BUILD_TIMEOUT_S:
+            time.sleep(10)
+            for what, _ in build_sessions(wh):
+                waits[what] = waits.get(what, 0) + 1
     finally:
         stop.set()
         for t in threads:
             t.join(timeout=60)
-        if proc.poll() is None:
+        timed_out = proc.poll() is None
+        stuck = build_sessions(wh) if timed_out else []
+        if timed_out:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     duration = time.monotonic() - start
-    assert proc.returncode == 0, (tmp_path / "load_build.log").read_text()[-3000:]
+    assert not timed_out, (
+        f"the build did not finish in {LOAD_BUILD_TIMEOUT_S} s beside {LOAD_READERS} readers; its sessions then: "
+        f"{stuck}; most sampled waits: {sorted(waits.items(), key=lambda kv: -kv[1])[:10]}; "
+        f"log tail: {log_path.read_text()[-1500:]}"
+    )
+    assert proc.returncode == 0, log_path.read_text()[-3000:]
     assert "Published" in (tmp_path / "load_build.log").read_text()
 
     ordered = sorted(latencies)
