@@ -2,6 +2,10 @@
 
 Every time is also expressed as a ratio, against the targets of the issue:
 incremental daily run <= 3% of the full build; full build within 10 sequential scans of raw.events.
+Memory: peak resident memory of the generator and of each dbt build, and what PostgreSQL spilled
+to temporary files during each build. Bounds: the least any full build and any daily build of
+this DAG can take here (its fixed cost on a near-empty warehouse, plus one bare copy of the
+events), set against the targets, so the output says whether a target is reachable at all.
 Results go to artifacts/bench_<learners>.json (the README table in docs/quality.md quotes them).
 """
 
@@ -10,11 +14,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import resource
+import subprocess
 import time
 from pathlib import Path
 
 from . import PROJECT_ROOT, db
-from .dbt import run_dbt
+from .dbt import dbt_env, dbt_executable
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 TARGET_INCREMENTAL_RATIO = 0.03
@@ -61,6 +67,60 @@ def _timed(fn, *a, **kw):
     start = time.perf_counter()
     value = fn(*a, **kw)
     return value, time.perf_counter() - start
+
+
+def run_dbt_measured(args: list[str], env: dict[str, str], target_path: str) -> dict:
+    """`dbt <args>` as a child process: wall time, the child's peak RSS and the bytes PostgreSQL
+    wrote to temporary files meanwhile (sorts and hashes that did not fit in work_mem;
+    pg_stat_database, flushed when dbt's sessions end).
+
+    The peak is the kernel's high-water mark of the dbt process (VmHWM, read every 0.2 s while it
+    runs; it only grows, so the last reading is the peak): getrusage's maxrss of a child would
+    also count the copy of this process it was forked from.
+    """
+    temp_before = _temp_usage(env)
+    run_env = dbt_env(env)
+    run_env["DBT_TARGET_PATH"] = target_path
+    start = time.perf_counter()
+    proc = subprocess.Popen([dbt_executable(), *args], cwd=PROJECT_ROOT, env=run_env)
+    peak_kb = 0
+    while proc.poll() is None:
+        peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+        time.sleep(0.2)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed with exit code {proc.returncode}")
+    temp_after = _temp_usage(env)
+    return {
+        "seconds": round(seconds, 1),
+        "dbt_peak_rss_mb": round(peak_kb / 1024, 1) if peak_kb else None,
+        "pg_temp_files": temp_after[0] - temp_before[0],
+        "pg_temp_mb": round((temp_after[1] - temp_before[1]) / 2**20, 1),
+    }
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    """Peak resident set of a running process in kB (Linux /proc; 0 where unavailable)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _temp_usage(env: dict[str, str]) -> tuple[int, int]:
+    with db.connect(env) as conn:
+        conn.execute("select pg_stat_clear_snapshot()")
+        row = conn.execute(
+            "select temp_files, temp_bytes from pg_stat_database where datname = current_database()"
+        ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _self_peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _node_timings(target_path: str) -> dict[str, float]:
@@ -174,10 +234,10 @@ def measure_floor(env: dict[str, str], target: str, dbt_extra: list[str], anchor
     try:
         generate(floor_env, learners=FLOOR_LEARNERS, seed=1, anchor=anchor, progress=False)
         print(f"==> floor: full build of {FLOOR_LEARNERS} learners", flush=True)
-        _, full = _timed(run_dbt, ["build", "--full-refresh", *dbt_extra], floor_env, target_path=f"{target}_floor")
+        full = run_dbt_measured(["build", "--full-refresh", *dbt_extra], floor_env, f"{target}_floor")["seconds"]
         append_days(floor_env, days=1, progress=False)
         print("==> floor: daily build", flush=True)
-        _, daily = _timed(run_dbt, ["build", *dbt_extra], floor_env, target_path=f"{target}_floor")
+        daily = run_dbt_measured(["build", *dbt_extra], floor_env, f"{target}_floor")["seconds"]
         nodes = len(json.loads((PROJECT_ROOT / f"{target}_floor" / "run_results.json").read_text())["results"])
     finally:
         db.drop_database(floor_env)
@@ -207,7 +267,9 @@ def run(
         counts, seconds = _timed(generate, env, learners=learners, seed=seed, anchor=anchor, progress=True)
         rows = sum(counts.values())
         out["generate"] = {"seconds": round(seconds, 1), "rows": rows, "events": counts.get("events"),
-                           "rows_per_s": round(rows / seconds)}
+                           "rows_per_s": round(rows / seconds),
+                           # the generator runs in this process, block by block (5,000 learners each)
+                           "peak_rss_mb": _self_peak_rss_mb()}
     else:
         db.ensure_database(env)
         out["generate"] = None
@@ -221,9 +283,12 @@ def run(
     save()
 
     print("==> full build (dbt build --full-refresh)", flush=True)
-    _, full = _timed(run_dbt, ["build", "--full-refresh", *dbt_extra], env, target_path=target)
-    out["full_build"] = {"seconds": round(full, 1), "by_kind_s": _node_total(target), "slowest": _model_timings(target),
+    measured = run_dbt_measured(["build", "--full-refresh", *dbt_extra], env, target)
+    full = measured["seconds"]
+    out["full_build"] = {**measured, "by_kind_s": _node_total(target), "slowest": _model_timings(target),
                          "nodes_s": _node_timings(target)}
+    with db.connect(env) as conn:
+        out["database_mb"] = round(conn.execute("select pg_database_size(current_database())").fetchone()[0] / 2**20)
     save()
 
     print("==> one sequential scan of raw.events (median of 3, after a warm-up scan)", flush=True)
@@ -239,12 +304,15 @@ def run(
     appended, append_s = _timed(append_days, env, days=1, progress=False)
     out["append"] = {"seconds": round(append_s, 1), "rows": appended, **daily_share(env, watermark)}
     save()
-    _, incr = _timed(run_dbt, ["build", *dbt_extra], env, target_path=target)
-    out["incremental_build"] = {"seconds": round(incr, 1), "by_kind_s": _node_total(target),
+    measured = run_dbt_measured(["build", *dbt_extra], env, target)
+    incr = measured["seconds"]
+    out["incremental_build"] = {**measured, "by_kind_s": _node_total(target),
                                 "slowest": _model_timings(target), "nodes_s": _node_timings(target)}
+    save()
 
     if floor:
         out["floor"] = measure_floor(env, target, dbt_extra, anchor)
+        out["bounds"] = bounds(scan=scan, full=full, copy=out["copy_events_s"], floor=out["floor"])
 
     out["ratios"] = {
         "incremental_over_full": round(incr / full, 4),
@@ -258,6 +326,33 @@ def run(
     save()
     out["written_to"] = str(path)
     return out
+
+
+def bounds(scan: float, full: float, copy: float, floor: dict) -> dict:
+    """Whether each target is reachable at all on this machine and scale.
+
+    Lower bounds, both measured in this run: no full build takes less than the DAG's fixed cost
+    (the floor's full build) plus one bare copy of raw.events (staging must read and write every
+    event before anything downstream starts); no daily build takes less than the floor's daily
+    build. The two targets together ask for a daily run of at most 3% of 10 scans = 0.3 scans.
+    """
+    full_min = floor["full_build_s"] + copy
+    daily_min = floor["daily_build_s"]
+    full_target = TARGET_SCAN_EQUIVALENTS * scan
+    daily_target = TARGET_INCREMENTAL_RATIO * full
+    joint_daily_target = TARGET_INCREMENTAL_RATIO * TARGET_SCAN_EQUIVALENTS * scan
+    return {
+        "full_min_s": round(full_min, 1),
+        "full_min_scans": round(full_min / scan, 1) if scan > 0 else None,
+        "full_target_s": round(full_target, 2),
+        "full_target_reachable": full_min <= full_target,
+        "daily_min_s": round(daily_min, 1),
+        "daily_target_s": round(daily_target, 2),
+        "daily_target_reachable": daily_min <= daily_target,
+        "joint_daily_target_s": round(joint_daily_target, 3),
+        "joint_reachable": daily_min <= joint_daily_target and full_min <= full_target,
+        "joint_shortfall_x": round(daily_min / joint_daily_target, 1) if joint_daily_target > 0 else None,
+    }
 
 
 def format_table(r: dict) -> str:
@@ -297,6 +392,14 @@ def format_table(r: dict) -> str:
     for row in r["incremental_build"]["slowest"]:
         lines.append(f"  {row['seconds']:8.2f} s  {row['kind']:<10} {row['node']}")
     lines.append(f"time by node kind (incremental): {r['incremental_build']['by_kind_s']}")
+    gen_mem = f"generator {gen['peak_rss_mb']:,.0f} MB peak RSS; " if gen and "peak_rss_mb" in gen else ""
+    fb, ib = r["full_build"], r["incremental_build"]
+    if fb.get("dbt_peak_rss_mb") and ib.get("dbt_peak_rss_mb"):
+        lines.append(
+            f"memory: {gen_mem}dbt {fb['dbt_peak_rss_mb']:,.0f} MB (full) / {ib['dbt_peak_rss_mb']:,.0f} MB (daily) "
+            f"peak RSS; PostgreSQL temporary files {fb['pg_temp_mb']:,.0f} MB (full) / {ib['pg_temp_mb']:,.0f} MB (daily); "
+            f"database {r.get('database_mb', 0):,} MB after the full build"
+        )
     floor = r.get("floor")
     if floor:
         scan = r["scan"]["seconds"]
@@ -306,5 +409,18 @@ def format_table(r: dict) -> str:
             f"{floor['daily_build_s']:.1f} s ({100 * floor['daily_build_s'] / r['full_build']['seconds']:.1f}% of the full build)"
             if scan > 0 else f"floor: {floor}"
         )
+    b = r.get("bounds")
+    if b:
+        reach = {True: "reachable", False: "UNREACHABLE"}
+        lines += [
+            "bounds (the floor and the bare copy, both measured above):",
+            f"  full build  >= floor {floor['full_build_s']:.1f} s + bare copy {r['copy_events_s']:.1f} s = "
+            f"{b['full_min_s']:.1f} s = {b['full_min_scans']} scans; target 10 scans = {b['full_target_s']:.2f} s: "
+            f"{reach[b['full_target_reachable']]}",
+            f"  daily build >= floor {b['daily_min_s']:.1f} s; target 3% of this full build = {b['daily_target_s']:.2f} s: "
+            f"{reach[b['daily_target_reachable']]}",
+            f"  both at once: a full build of 10 scans leaves the daily run 0.3 scans = {b['joint_daily_target_s']:.3f} s, "
+            f"{b['joint_shortfall_x']}x less than the daily floor: {reach[b['joint_reachable']]}",
+        ]
     lines.append(f"written to {r.get('written_to')}")
     return "\n".join(lines)
