@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import PROJECT_ROOT, db
-from .dbt import dbt_env, dbt_executable
+from .dbt import dbt_failed, dbt_invocation
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 TARGET_INCREMENTAL_RATIO = 0.03
@@ -79,17 +79,16 @@ def run_dbt_measured(args: list[str], env: dict[str, str], target_path: str) -> 
     also count the copy of this process it was forked from.
     """
     temp_before = _temp_usage(env)
-    run_env = dbt_env(env)
-    run_env["DBT_TARGET_PATH"] = target_path
+    cmd, run_env = dbt_invocation(args, env, target_path=target_path)
     start = time.perf_counter()
-    proc = subprocess.Popen([dbt_executable(), *args], cwd=PROJECT_ROOT, env=run_env)
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=run_env)
     peak_kb = 0
     while proc.poll() is None:
         peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
         time.sleep(0.2)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed with exit code {proc.returncode}")
+        raise dbt_failed(args, proc.returncode)
     temp_after = _temp_usage(env)
     return {
         "seconds": round(seconds, 1),
@@ -111,8 +110,7 @@ def _vm_hwm_kb(pid: int) -> int:
 
 
 def _temp_usage(env: dict[str, str]) -> tuple[int, int]:
-    with db.connect(env) as conn:
-        conn.execute("select pg_stat_clear_snapshot()")
+    with db.connect(env) as conn:  # a new connection: its first read of the statistics is current
         row = conn.execute(
             "select temp_files, temp_bytes from pg_stat_database where datname = current_database()"
         ).fetchone()
@@ -412,15 +410,18 @@ def format_table(r: dict) -> str:
     b = r.get("bounds")
     if b:
         reach = {True: "reachable", False: "UNREACHABLE"}
+        scans, pct = f"{TARGET_SCAN_EQUIVALENTS:g} scans", f"{100 * TARGET_INCREMENTAL_RATIO:g}%"
+        joint_scans = f"{TARGET_INCREMENTAL_RATIO * TARGET_SCAN_EQUIVALENTS:g} scans"
         lines += [
             "bounds (the floor and the bare copy, both measured above):",
             f"  full build  >= floor {floor['full_build_s']:.1f} s + bare copy {r['copy_events_s']:.1f} s = "
-            f"{b['full_min_s']:.1f} s = {b['full_min_scans']} scans; target 10 scans = {b['full_target_s']:.2f} s: "
+            f"{b['full_min_s']:.1f} s = {b['full_min_scans']} scans; target {scans} = {b['full_target_s']:.2f} s: "
             f"{reach[b['full_target_reachable']]}",
-            f"  daily build >= floor {b['daily_min_s']:.1f} s; target 3% of this full build = {b['daily_target_s']:.2f} s: "
+            f"  daily build >= floor {b['daily_min_s']:.1f} s; target {pct} of this full build = {b['daily_target_s']:.2f} s: "
             f"{reach[b['daily_target_reachable']]}",
-            f"  both at once: a full build of 10 scans leaves the daily run 0.3 scans = {b['joint_daily_target_s']:.3f} s, "
-            f"{b['joint_shortfall_x']}x less than the daily floor: {reach[b['joint_reachable']]}",
+            f"  both at once: a full build of {scans} leaves the daily run {joint_scans} = "
+            f"{b['joint_daily_target_s']:.3f} s, {b['joint_shortfall_x']}x less than the daily floor: "
+            f"{reach[b['joint_reachable']]}",
         ]
     lines.append(f"written to {r.get('written_to')}")
     return "\n".join(lines)

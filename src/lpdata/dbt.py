@@ -63,6 +63,25 @@ def dbt_env(pg: dict[str, str], extra: dict[str, str] | None = None) -> dict[str
     return env
 
 
+def dbt_invocation(
+    args: list[str],
+    pg: dict[str, str],
+    *,
+    target_path: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of `dbt <args>` (run in PROJECT_ROOT). target_path
+    isolates concurrent runs."""
+    env = dbt_env(pg, extra_env)
+    if target_path:
+        env["DBT_TARGET_PATH"] = target_path
+    return [dbt_executable(), *args], env
+
+
+def dbt_failed(args: list[str], returncode: int, detail: str = "") -> RuntimeError:
+    return RuntimeError(f"dbt {' '.join(args)} failed with exit code {returncode}{detail}")
+
+
 def run_dbt(
     args: list[str],
     pg: dict[str, str],
@@ -73,10 +92,7 @@ def run_dbt(
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run `dbt <args>` in the project directory. target_path isolates concurrent runs."""
-    cmd = [dbt_executable(), *args]
-    env = dbt_env(pg, extra_env)
-    if target_path:
-        env["DBT_TARGET_PATH"] = target_path
+    cmd, env = dbt_invocation(args, pg, target_path=target_path, extra_env=extra_env)
     result = subprocess.run(
         cmd,
         cwd=PROJECT_ROOT,
@@ -88,5 +104,5 @@ def run_dbt(
         detail = ""
         if capture:
             detail = "\n" + (result.stdout or "")[-4000:] + (result.stderr or "")[-2000:]
-        raise RuntimeError(f"dbt {' '.join(args)} failed with exit code {result.returncode}{detail}")
+        raise dbt_failed(args, result.returncode, detail)
     return result
