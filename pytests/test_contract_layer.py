@@ -11,7 +11,7 @@ import pytest
 
 from conftest import build_warehouse
 from lpdata import PROJECT_ROOT, contracts
-from lpdata.dbt import dbt_env, dbt_executable
+from lpdata.dbt import dbt_invocation, run_dbt
 
 READER = "platform_reader"
 
@@ -117,9 +117,7 @@ def test_failing_test_keeps_the_last_good_version(wap_warehouse):
 
 
 def _current_contracts(tmp_target: str) -> dict:
-    env = dbt_env({})
-    env["DBT_TARGET_PATH"] = tmp_target
-    subprocess.run([dbt_executable(), "parse"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    run_dbt(["parse"], {}, target_path=tmp_target, capture=True)
     return contracts.load_manifest(PROJECT_ROOT / tmp_target)
 
 
@@ -161,10 +159,11 @@ def test_dbt_blocks_a_breaking_change_to_a_versioned_mart(tmp_path):
     assert "        description: Items of the course" not in text
     yml.write_text(text.replace("      - name: items_total\n        description: Number of items in the course.\n        data_type: integer",
                                 "      - name: items_total\n        description: Number of items in the course.\n        data_type: bigint"))
-    env = dbt_env({})
-    env["DBT_TARGET_PATH"] = str(tmp_path / "target")
+    cmd, env = dbt_invocation(
+        ["ls", "--select", "state:modified", "--state", str(state)], {}, target_path=str(tmp_path / "target")
+    )
     result = subprocess.run(
-        [dbt_executable(), "ls", "--select", "state:modified", "--state", str(state)],
+        cmd,
         cwd=copy,
         env=env,
         capture_output=True,

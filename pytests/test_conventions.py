@@ -7,14 +7,12 @@ import sys
 from pathlib import Path
 
 from lpdata import PROJECT_ROOT
-from lpdata.dbt import dbt_env, dbt_executable
+from lpdata.dbt import dbt_invocation, run_dbt
 
 
 def test_dbt_bouncer_conventions_pass():
-    env = dbt_env({})
-    env["DBT_TARGET_PATH"] = "target_bouncer"
-    parse = subprocess.run([dbt_executable(), "parse"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-    assert parse.returncode == 0, parse.stdout[-3000:]
+    run_dbt(["parse"], {}, target_path="target_bouncer", capture=True)
+    _, env = dbt_invocation([], {}, target_path="target_bouncer")
     bouncer = Path(sys.executable).with_name("dbt-bouncer")
     result = subprocess.run(
         [str(bouncer), "--config-file", "dbt-bouncer.yml"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True

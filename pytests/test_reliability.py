@@ -23,7 +23,7 @@ import pytest
 
 from conftest import build_warehouse
 from lpdata import PROJECT_ROOT, db
-from lpdata.dbt import dbt_env, dbt_executable
+from lpdata.dbt import dbt_invocation
 
 READER_ROLE = "platform_reader"
 LEARNERS = int(os.environ.get("LP_RELIABILITY_LEARNERS", "600"))
@@ -78,10 +78,10 @@ def content_hashes(wh, relations: list[str], conn: psycopg.Connection | None = N
 
 def start_build(wh, log_path: Path) -> subprocess.Popen:
     """`dbt build` as a subprocess in its own process group (so the whole group can be killed)."""
-    env = dbt_env(wh.env, {"DBT_TARGET_PATH": wh.target_path})
+    cmd, env = dbt_invocation(["build", "--vars", json.dumps(wh.vars)], wh.env, target_path=wh.target_path)
     log = open(log_path, "w")  # noqa: SIM115 - closed by the caller via proc.stdout
     return subprocess.Popen(
-        [dbt_executable(), "build", "--vars", json.dumps(wh.vars)],
+        cmd,
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log,
