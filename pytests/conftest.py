@@ -70,7 +70,8 @@ class Warehouse:
         schema = node["config"].get("meta", {}).get("publish_schema", node["schema"])
         return f'{schema}.{node["alias"]}'
 
-    def dbt(self, *args: str, check: bool = True, capture: bool = True):
+    def dbt_args(self, *args: str) -> list[str]:
+        """The arguments of `dbt <args>` on this warehouse: its vars, and cautious tests for a selection."""
         extra = list(args)
         if "--select" in extra and "--indirect-selection" not in extra:
             # a partial build runs only the tests of what it selects: a test that also reads an
@@ -78,7 +79,10 @@ class Warehouse:
             extra += ["--indirect-selection", "cautious"]
         if self.vars and args and args[0] in {"build", "run", "test", "seed", "compile", "show", "docs"}:
             extra += ["--vars", json.dumps(self.vars)]
-        return run_dbt(extra, self.env, target_path=self.target_path, check=check, capture=capture)
+        return extra
+
+    def dbt(self, *args: str, check: bool = True, capture: bool = True):
+        return run_dbt(self.dbt_args(*args), self.env, target_path=self.target_path, check=check, capture=capture)
 
 
 def _worker() -> str:

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 from lpdata import PROJECT_ROOT
-from lpdata.dbt import dbt_invocation, run_dbt
+from lpdata.dbt import dbt_env, run_dbt
 
 
 def test_dbt_bouncer_conventions_pass():
     run_dbt(["parse"], {}, target_path="target_bouncer", capture=True)
-    _, env = dbt_invocation([], {}, target_path="target_bouncer")
+    env = dbt_env({}, {"DBT_TARGET_PATH": "target_bouncer"})
     bouncer = Path(sys.executable).with_name("dbt-bouncer")
     result = subprocess.run(
         [str(bouncer), "--config-file", "dbt-bouncer.yml"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True

@@ -78,7 +78,7 @@ def content_hashes(wh, relations: list[str], conn: psycopg.Connection | None = N
 
 def start_build(wh, log_path: Path) -> subprocess.Popen:
     """`dbt build` as a subprocess in its own process group (so the whole group can be killed)."""
-    cmd, env = dbt_invocation(["build", "--vars", json.dumps(wh.vars)], wh.env, target_path=wh.target_path)
+    cmd, env = dbt_invocation(wh.dbt_args("build"), wh.env, target_path=wh.target_path)
     log = open(log_path, "w")  # noqa: SIM115 - closed by the caller via proc.stdout
     return subprocess.Popen(
         cmd,
