@@ -92,9 +92,13 @@ def connect(env: dict[str, str] | None = None, dbname: str | None = None, **kwar
     return psycopg.connect(conninfo(env, dbname), **kwargs)
 
 
-def sqlalchemy_url(env: dict[str, str]) -> str:
-    """A SQLAlchemy URL (psycopg2 driver) for tools such as Great Expectations; socket dirs go in ?host=."""
-    from urllib.parse import quote
+def sqlalchemy_url(env: dict[str, str], schema: str | None = None) -> str:
+    """A SQLAlchemy URL (psycopg2 driver) for tools such as Great Expectations; socket dirs go in ?host=.
+
+    With schema, the connection's search_path is that schema (libpq `options=-csearch_path=...`), so
+    unqualified table names resolve there.
+    """
+    from urllib.parse import quote, urlencode
 
     user = quote(env.get("PGUSER", DEFAULT_USER))
     password = env.get("PGPASSWORD")
@@ -102,9 +106,14 @@ def sqlalchemy_url(env: dict[str, str]) -> str:
     host = env.get("PGHOST", "localhost")
     port = env.get("PGPORT", "5432")
     db = env.get("PGDATABASE", DEFAULT_DATABASE)
+    query = {}
     if host.startswith("/"):
-        return f"postgresql+psycopg2://{auth}@localhost:{port}/{db}?host={host}"
-    return f"postgresql+psycopg2://{auth}@{host}:{port}/{db}"
+        query["host"] = host
+        host = "localhost"
+    if schema:
+        query["options"] = f"-csearch_path={schema}"
+    url = f"postgresql+psycopg2://{auth}@{host}:{port}/{db}"
+    return f"{url}?{urlencode(query, safe='/')}" if query else url
 
 
 def ensure_database(env: dict[str, str], dbname: str | None = None, recreate: bool = False) -> None:

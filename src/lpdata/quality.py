@@ -324,13 +324,19 @@ def run(
     docs_dir = Path(docs_dir)
     docs_dir.mkdir(parents=True, exist_ok=True)
     context.add_data_docs_site(site_name=SITE_NAME, site_config=_data_docs_site(docs_dir))
-    datasource = context.data_sources.add_postgres(name=DATASOURCE, connection_string=db.sqlalchemy_url(env))
+    # One datasource per consumer schema, the schema set in its connection (GX deprecates schema_name).
+    datasources: dict[str, Any] = {}
 
     definitions_list = []
     for mart in marts:
         if mart.relation not in present:
             continue
-        asset = datasource.add_table_asset(name=mart.relation, table_name=mart.alias, schema_name=mart.publish_schema)
+        if mart.publish_schema not in datasources:
+            datasources[mart.publish_schema] = context.data_sources.add_postgres(
+                name=f"{DATASOURCE}_{mart.publish_schema}",
+                connection_string=db.sqlalchemy_url(env, schema=mart.publish_schema),
+            )
+        asset = datasources[mart.publish_schema].add_table_asset(name=mart.relation, table_name=mart.alias)
         batch = asset.add_batch_definition_whole_table("whole table")
         suite = context.suites.add(build_suite(mart, definitions))
         definitions_list.append(
