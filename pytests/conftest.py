@@ -20,9 +20,8 @@ from lpdata.dbt import run_dbt
 
 TEST_LEARNERS = int(os.environ.get("LP_TEST_LEARNERS", "3000"))
 TEST_SEED = 42
-# A fixed anchor (end of the synthetic history) and as_of make every result reproducible.
+# A fixed anchor (end of the synthetic history, and the builds' as_of) makes every result reproducible.
 ANCHOR = dt.date(2026, 6, 30)
-AS_OF = f"{ANCHOR.isoformat()}T00:00:00+00:00"
 
 
 @dataclass
@@ -53,9 +52,13 @@ class Warehouse:
             cur = conn.cursor(row_factory=psycopg.rows.dict_row)
             return cur.execute(sql, params).fetchall()
 
+    def artifact(self, name: str) -> dict:
+        """A dbt artifact of the last invocation on this warehouse (manifest.json, sources.json, ...)."""
+        return json.loads((PROJECT_ROOT / self.target_path / name).read_text())
+
     def mart(self, name: str, version: int | None = None) -> str:
         """The qualified relation consumers read for a public mart (latest version by default)."""
-        manifest = json.loads((PROJECT_ROOT / self.target_path / "manifest.json").read_text())
+        manifest = self.artifact("manifest.json")
         nodes = [
             n
             for n in manifest["nodes"].values()
@@ -112,15 +115,20 @@ def pytest_sessionfinish(session, exitstatus):
             print(f"could not drop {env['PGDATABASE']}: {exc}")
 
 
-def build_warehouse(name: str, learners: int, select: str | None = None) -> Warehouse:
-    """A warehouse in its own database: synthetic data, then `dbt build` (of `select` when given).
-    Tests that change data (incremental, faults, publishing) build their own."""
+def build_warehouse(
+    name: str, learners: int, select: str | None = None, *, anchor: dt.date = ANCHOR, build: bool = True
+) -> Warehouse:
+    """A warehouse in its own database: synthetic data up to anchor, then `dbt build` (of `select`
+    when given; none with build=False). Tests that change data (incremental, faults, publishing)
+    build their own."""
     from lpdata.generate import generate
 
     env = make_database(f"lp_test_{name}_{_worker()}")
-    generate(env, learners=learners, seed=TEST_SEED, anchor=ANCHOR, progress=False)
-    wh = Warehouse(env=env, target_path=f"target_pytest_{name}_{_worker()}", vars={"as_of": AS_OF})
-    wh.dbt("build", *(["--select", select] if select else []))
+    generate(env, learners=learners, seed=TEST_SEED, anchor=anchor, progress=False)
+    as_of = f"{anchor.isoformat()}T00:00:00+00:00"
+    wh = Warehouse(env=env, target_path=f"target_pytest_{name}_{_worker()}", vars={"as_of": as_of})
+    if build:
+        wh.dbt("build", *(["--select", select] if select else []))
     return wh
 
 

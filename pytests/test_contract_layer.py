@@ -17,7 +17,7 @@ READER = "platform_reader"
 
 
 def public_marts(wh) -> list[str]:
-    manifest = json.loads((PROJECT_ROOT / wh.target_path / "manifest.json").read_text())
+    manifest = wh.artifact("manifest.json")
     relations = []
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model" and node.get("access") == "public":

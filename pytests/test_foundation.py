@@ -4,13 +4,9 @@ learners gone, contracts enforced in the database, core marts correct on planted
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
-from conftest import Warehouse, _worker, make_database
-
-from lpdata import PROJECT_ROOT
-from lpdata.generate import generate
+from conftest import build_warehouse
 
 SOURCES = [
     ("raw.learners", "stg_platform__learners"),
@@ -192,23 +188,21 @@ def test_course_progress_matches_an_independent_computation(warehouse):
 def _freshness(wh) -> dict[str, str]:
     """`dbt source freshness` on a warehouse: source name -> status (pass, warn, error)."""
     wh.dbt("source", "freshness", check=False)
-    results = json.loads((PROJECT_ROOT / wh.target_path / "sources.json").read_text())["results"]
-    return {r["unique_id"].split(".", 2)[2]: r["status"] for r in results}
+    return {r["unique_id"].split(".", 2)[2]: r["status"] for r in wh.artifact("sources.json")["results"]}
 
 
 def test_source_freshness_passes_on_a_fresh_landing_and_catches_a_stalled_feed():
     """The main job checks source freshness against the wall clock: data landed up to today passes
     on every source (a quiet allocation engine between enrolment phases is not stale); two days
     without an event batch is an error on player.events alone."""
-    env = make_database(f"lp_test_freshness_{_worker()}")
-    generate(env, learners=300, seed=7, anchor=dt.datetime.now(dt.timezone.utc).date(), progress=False)
-    wh = Warehouse(env=env, target_path=f"target_pytest_freshness_{_worker()}")
+    wh = build_warehouse("freshness", learners=300, anchor=dt.datetime.now(dt.timezone.utc).date(), build=False)
 
     fresh = _freshness(wh)
     assert len(fresh) == 10, fresh
     assert set(fresh.values()) == {"pass"}, fresh
 
-    wh.query("delete from raw.events where received_at > now() - interval '2 days 1 hour' returning 1")
+    with wh.connect() as conn:
+        conn.execute("delete from raw.events where received_at > now() - interval '2 days 1 hour'")
     stalled = _freshness(wh)
     assert stalled.pop("player.events") == "error"
     assert set(stalled.values()) == {"pass"}, stalled

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from conftest import build_warehouse
-from lpdata import PROJECT_ROOT
 
 
 def incremental_models(wh) -> list[tuple[str, str, list[str]]]:
-    manifest = json.loads((PROJECT_ROOT / wh.target_path / "manifest.json").read_text())
+    manifest = wh.artifact("manifest.json")
     models = []
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental":

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from lpdata import PROJECT_ROOT, odcs
+from lpdata import odcs
 
 
 @pytest.fixture(scope="module")
 def manifest(warehouse):
-    return json.loads((PROJECT_ROOT / warehouse.target_path / "manifest.json").read_text())
+    return warehouse.artifact("manifest.json")
 
 
 def test_committed_odcs_contracts_are_current(manifest, tmp_path):

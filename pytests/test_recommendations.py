@@ -244,11 +244,9 @@ def test_candidate_pools_give_the_lists_of_every_scored_course(warehouse):
 def test_ranked_list_test_names_every_broken_rule(warehouse):
     """The one-pass `ranked_list` test (tests/generic/ranked_list_rules.sql), run on planted lists
     that break one rule each, fails on exactly those lists and names the rule."""
-    import json
-
     from lpdata import PROJECT_ROOT
 
-    manifest = json.loads((PROJECT_ROOT / warehouse.target_path / "manifest.json").read_text())
+    manifest = warehouse.artifact("manifest.json")
     test = next(
         n for n in manifest["nodes"].values()
         if n["resource_type"] == "test" and n.get("test_metadata", {}).get("name") == "ranked_list"

@@ -36,7 +36,7 @@ ARTIFACTS = PROJECT_ROOT / "artifacts"
 
 def published_relations(wh) -> list[str]:
     """Every relation consumers read: <publish_schema>.<alias> per version, and the unversioned view."""
-    manifest = json.loads((PROJECT_ROOT / wh.target_path / "manifest.json").read_text())
+    manifest = wh.artifact("manifest.json")
     relations = set()
     for node in manifest["nodes"].values():
         schema = (node.get("config", {}).get("meta") or {}).get("publish_schema")
