@@ -35,7 +35,7 @@ test: env $(CHROMIUM_STAMP)
 	$(BIN)/lp test
 
 lint: env
-	$(BIN)/sqlfluff lint models tests analyses
+	$(BIN)/lp lint
 
 bench: env
 	$(BIN)/lp bench

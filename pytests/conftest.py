@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from lpdata import PROJECT_ROOT, db
-from lpdata.dbt import run_dbt
+from lpdata.dbt import read_artifact, run_dbt
 
 TEST_LEARNERS = int(os.environ.get("LP_TEST_LEARNERS", "3000"))
 TEST_SEED = 42
@@ -54,7 +54,7 @@ class Warehouse:
 
     def artifact(self, name: str) -> dict:
         """A dbt artifact of the last invocation on this warehouse (manifest.json, sources.json, ...)."""
-        return json.loads((PROJECT_ROOT / self.target_path / name).read_text())
+        return read_artifact(name, self.target_path)
 
     def mart(self, name: str, version: int | None = None) -> str:
         """The qualified relation consumers read for a public mart (latest version by default)."""

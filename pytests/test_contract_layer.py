@@ -8,10 +8,10 @@ import subprocess
 
 import psycopg
 import pytest
-
 from conftest import build_warehouse
+
 from lpdata import PROJECT_ROOT, contracts
-from lpdata.dbt import dbt_invocation, run_dbt
+from lpdata.dbt import dbt_invocation, read_artifact, run_dbt
 
 READER = "platform_reader"
 
@@ -118,7 +118,7 @@ def test_failing_test_keeps_the_last_good_version(wap_warehouse):
 
 def _current_contracts(tmp_target: str) -> dict:
     run_dbt(["parse"], {}, target_path=tmp_target, capture=True)
-    return contracts.load_manifest(PROJECT_ROOT / tmp_target)
+    return read_artifact("manifest.json", tmp_target)
 
 
 def test_public_contracts_match_the_committed_snapshot():

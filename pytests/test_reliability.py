@@ -20,8 +20,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from conftest import build_warehouse
+
 from lpdata import PROJECT_ROOT, db
 from lpdata.dbt import dbt_invocation
 

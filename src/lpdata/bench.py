@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import PROJECT_ROOT, db
-from .dbt import dbt_failed, dbt_invocation
+from .dbt import dbt_failed, dbt_invocation, read_artifact
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 TARGET_INCREMENTAL_RATIO = 0.03
@@ -121,13 +121,16 @@ def _self_peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _run_results(target_path: str) -> list[dict]:
+    """The node results of the last dbt invocation of target_path (none when it has not run)."""
+    artifact = read_artifact("run_results.json", target_path, required=False)
+    return artifact["results"] if artifact else []
+
+
 def _node_timings(target_path: str) -> dict[str, float]:
     """Every node's execution time of the last dbt invocation, by node name (kind in brackets)."""
-    path = PROJECT_ROOT / target_path / "run_results.json"
-    if not path.exists():
-        return {}
     out = {}
-    for r in json.loads(path.read_text())["results"]:
+    for r in _run_results(target_path):
         kind, _, name = r["unique_id"].split(".", 2)
         out[name if kind == "model" else f"{name} [{kind}]"] = round(r["execution_time"], 2)
     return out
@@ -135,10 +138,7 @@ def _node_timings(target_path: str) -> dict[str, float]:
 
 def _model_timings(target_path: str, top: int = 12) -> list[dict]:
     """The slowest nodes of the last dbt invocation (run_results.json)."""
-    path = PROJECT_ROOT / target_path / "run_results.json"
-    if not path.exists():
-        return []
-    results = json.loads(path.read_text())["results"]
+    results = _run_results(target_path)
     rows = [
         {"node": r["unique_id"].split(".", 2)[-1], "kind": r["unique_id"].split(".")[0], "seconds": round(r["execution_time"], 2)}
         for r in results
@@ -147,11 +147,8 @@ def _model_timings(target_path: str, top: int = 12) -> list[dict]:
 
 
 def _node_total(target_path: str) -> dict[str, float]:
-    path = PROJECT_ROOT / target_path / "run_results.json"
-    if not path.exists():
-        return {}
     totals: dict[str, float] = {}
-    for r in json.loads(path.read_text())["results"]:
+    for r in _run_results(target_path):
         kind = r["unique_id"].split(".")[0]
         totals[kind] = round(totals.get(kind, 0.0) + r["execution_time"], 1)
     return totals
@@ -236,7 +233,7 @@ def measure_floor(env: dict[str, str], target: str, dbt_extra: list[str], anchor
         append_days(floor_env, days=1, progress=False)
         print("==> floor: daily build", flush=True)
         daily = run_dbt_measured(["build", *dbt_extra], floor_env, f"{target}_floor")["seconds"]
-        nodes = len(json.loads((PROJECT_ROOT / f"{target}_floor" / "run_results.json").read_text())["results"])
+        nodes = len(_run_results(f"{target}_floor"))
     finally:
         db.drop_database(floor_env)
     return {"learners": FLOOR_LEARNERS, "full_build_s": round(full, 1), "daily_build_s": round(daily, 1), "nodes": nodes}

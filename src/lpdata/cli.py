@@ -13,10 +13,9 @@ import shlex
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from . import PROJECT_ROOT, db
-from .dbt import dbt_env, run_dbt
+from .dbt import dbt_env, read_artifact, run_dbt
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 
@@ -118,11 +117,26 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _test(args: argparse.Namespace) -> int:
-    """Every test: lint the SQL, then pytest (which builds warehouses on real PostgreSQL)."""
-    rc = subprocess.call([sys.executable, "-m", "sqlfluff", "lint", "models", "tests", "macros", "analyses"], cwd=PROJECT_ROOT)
+SQL_PATHS = ["models", "tests", "macros", "analyses"]
+PYTHON_PATHS = ["src", "pytests", "benchmarks"]
+
+
+def _lint(args: argparse.Namespace | None = None) -> int:
+    """sqlfluff on the SQL (dbt templater: needs the database), ruff on the Python tooling and tests."""
+    rc = subprocess.call([sys.executable, "-m", "sqlfluff", "lint", *SQL_PATHS], cwd=PROJECT_ROOT)
     if rc != 0:
         print("sqlfluff found problems (fix them, or run `sqlfluff fix <path>`).", file=sys.stderr)
+        return rc
+    rc = subprocess.call([sys.executable, "-m", "ruff", "check", *PYTHON_PATHS], cwd=PROJECT_ROOT)
+    if rc != 0:
+        print("ruff found problems (fix them, or run `ruff check --fix <path>`).", file=sys.stderr)
+    return rc
+
+
+def _test(args: argparse.Namespace) -> int:
+    """Every test: lint the SQL and Python, then pytest (which builds warehouses on real PostgreSQL)."""
+    rc = _lint()
+    if rc != 0:
         return rc
     return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=PROJECT_ROOT)
 
@@ -133,7 +147,7 @@ def _contracts(args: argparse.Namespace) -> int:
     env = db.pg_env()
     target = "target_contracts"
     run_dbt(["parse"], env, target_path=target, capture=True)
-    manifest = contracts.load_manifest(PROJECT_ROOT / target)
+    manifest = read_artifact("manifest.json", target)
     if args.action == "snapshot":
         from . import odcs
 
@@ -164,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-quality", action="store_true", help="skip the Great Expectations suites")
     p.add_argument("dbt_build_args", nargs="*", help="extra arguments for dbt build (after --)")
     p.set_defaults(fn=_run)
+
+    p = sub.add_parser("lint", help="sqlfluff on models, tests, macros and analyses; ruff on the Python")
+    p.set_defaults(fn=_lint)
 
     p = sub.add_parser("test", help="lint and every test (pytest on real PostgreSQL)")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")

@@ -75,10 +75,6 @@ def contracts_from_manifest(manifest: dict) -> dict:
     return dict(sorted(marts.items()))
 
 
-def load_manifest(target_path: Path) -> dict:
-    return json.loads((target_path / "manifest.json").read_text())
-
-
 def compare(old: dict, new: dict, today: dt.date | None = None) -> tuple[list[str], list[str]]:
     """(breaking changes, additive changes) between two contract snapshots."""
     today = today or dt.date.today()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -76,6 +77,25 @@ def dbt_invocation(
     if target_path:
         env["DBT_TARGET_PATH"] = target_path
     return [dbt_executable(), *args], env
+
+
+def target_dir(target_path: str | Path | None = None) -> Path:
+    """The folder of dbt's artifacts: target_path, else $DBT_TARGET_PATH, else target (relative to
+    the project)."""
+    path = Path(target_path or os.environ.get("DBT_TARGET_PATH") or "target")
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def read_artifact(name: str, target_path: str | Path | None = None, *, required: bool = True) -> dict | None:
+    """A dbt artifact (manifest.json, run_results.json, sources.json, ...) of the last invocation
+    that wrote to target_path. A missing one is an error naming what to run, or None when not
+    required."""
+    path = target_dir(target_path) / name
+    if not path.exists():
+        if not required:
+            return None
+        raise RuntimeError(f"no dbt {name} at {path}: run dbt (lp run / lp dbt build) first")
+    return json.loads(path.read_text())
 
 
 def dbt_failed(args: list[str], returncode: int, detail: str = "") -> RuntimeError:

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from . import PROJECT_ROOT, db
+from .dbt import read_artifact
 
 EXPECTATIONS_FILE = PROJECT_ROOT / "quality" / "expectations.yml"
 DATA_DOCS_DIR = PROJECT_ROOT / "artifacts" / "quality" / "data_docs"
@@ -52,17 +53,8 @@ class Mart:
 # --- the manifest ----------------------------------------------------------------------------
 
 
-def manifest_path(target_path: str | None = None) -> Path:
-    target = target_path or os.environ.get("DBT_TARGET_PATH") or "target"
-    path = Path(target)
-    return (path if path.is_absolute() else PROJECT_ROOT / path) / "manifest.json"
-
-
 def load_manifest(target_path: str | None = None) -> dict:
-    path = manifest_path(target_path)
-    if not path.exists():
-        raise RuntimeError(f"no dbt manifest at {path}: run dbt (lp run / lp dbt build) first")
-    return json.loads(path.read_text())
+    return read_artifact("manifest.json", target_path)
 
 
 def public_marts(manifest: dict) -> list[Mart]:

@@ -793,9 +793,9 @@ def make_coaching(world: World, rng, L: Learners, enrolled_courses, ids: IdCount
         delay = uniform_int64(rng, MINUTE_US, 2 * DAY_US, len(idx)) if code == 0 else uniform_int64(rng, 2 * MINUTE_US, 3 * DAY_US, len(idx))
         at.append(np.minimum(sent[idx] + delay, t_to - 1))
     kinds, msg, at = np.concatenate(kinds), np.concatenate(msg), np.concatenate(at)
-    I = len(kinds)
-    n_orph = int(round(0.002 * I))
-    n_unk = int(round(0.002 * I))
+    n_inter = len(kinds)
+    n_orph = int(round(0.002 * n_inter))
+    n_unk = int(round(0.002 * n_inter))
     unk_src = rng.integers(0, max(M, 1), n_unk) if M else np.zeros(0, np.int64)
     inter_msg = np.concatenate([mid[msg], ORPHAN_MESSAGE_BASE + rng.integers(0, 10**6, n_orph), mid[unk_src]])
     inter_kind = np.concatenate([kinds, rng.integers(0, 5, n_orph), np.full(len(unk_src), 5)])
@@ -931,7 +931,6 @@ def dangling_starts(world: World, rng, L: Learners, comps: Completions, next_ite
     """The next item of the learner's current course, started after the last completion and left."""
     A = world.t_anchor
     n_used, course_k, count_k, last_done, *_ = next_item
-    n = len(L.lid)
     li = np.flatnonzero(n_used > 0)
     kk = n_used[li] - 1
     done = count_k[li, kk]

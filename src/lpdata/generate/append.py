@@ -80,9 +80,9 @@ class State:
         progress = {(int(a), int(b)): int(m) for a, b, m in zip(p_l, p_c, p_max)}
         self.e_done = np.array(
             [
-                max(0, min(progress.get((int(l), int(self.course_id[c])), 0) - int(self.item_first[c]) + 1, int(self.n_items[c])))
-                if progress.get((int(l), int(self.course_id[c]))) else 0
-                for l, c in zip(self.e_learner, self.e_course)
+                max(0, min(progress.get((int(learner), int(self.course_id[c])), 0) - int(self.item_first[c]) + 1, int(self.n_items[c])))
+                if progress.get((int(learner), int(self.course_id[c]))) else 0
+                for learner, c in zip(self.e_learner, self.e_course)
             ],
             dtype=np.int64,
         )
@@ -144,12 +144,12 @@ def _simulate_day(state: State, rng: np.random.Generator, day_lo: int) -> tuple[
     o1["learner_id"] = Col("int8", act.ORPHAN_LEARNER_BASE + rng.integers(0, 10**6, len(o1["learner_id"].values)))
     enr = act._concat_cols([enr, o1])
     out["enrollments"] = {"enrollment_id": Col("int8", S.ids.take("enrollment", len(enr["learner_id"].values))), **enr}
-    lpos = {int(l): i for i, l in enumerate(S.lid)}
+    lpos = {int(learner): i for i, learner in enumerate(S.lid)}
     S.e_learner = np.concatenate([S.e_learner, S.lid[en_idx]])
     S.e_course = np.concatenate([S.e_course, en_course])
     S.e_at = np.concatenate([S.e_at, en_at])
     S.e_done = np.concatenate([S.e_done, np.zeros(len(en_idx), np.int64)])
-    e_li = np.array([lpos[int(l)] for l in S.e_learner], dtype=np.int64)
+    e_li = np.array([lpos[int(learner)] for learner in S.e_learner], dtype=np.int64)
     # study: each unfinished enrolment of a live learner is worked on with probability 0.05
     remaining = S.n_items[S.e_course] - S.e_done
     active = live[e_li] & (remaining > 0) & (rng.random(len(e_li)) < 0.05)
