@@ -206,3 +206,51 @@ def test_source_freshness_passes_on_a_fresh_landing_and_catches_a_stalled_feed()
     stalled = _freshness(wh)
     assert stalled.pop("player.events") == "error"
     assert set(stalled.values()) == {"pass"}, stalled
+
+
+def _view_state(wh, name: str) -> tuple:
+    """What a view is: its definition, its comments and its grants."""
+    return wh.query(
+        """
+        select pg_get_viewdef(c.oid),
+               obj_description(c.oid, 'pg_class'),
+               array(select col_description(c.oid, a.attnum) from pg_attribute a
+                     where a.attrelid = c.oid and a.attnum > 0 order by a.attnum),
+               c.relacl::text
+        from pg_class c where c.oid = to_regclass(%s)
+        """,
+        (name,),
+    )[0]
+
+
+def test_a_partial_build_keeps_the_views_it_did_not_select(warehouse):
+    """dbt drops a rebuilt relation's old copy with CASCADE, and with it every view reading it: a
+    partial build used to drop staging.quarantined_rows and then fail the reconciliation test on it.
+    The views it did not select come back as they were (definition, comments, grants), a view of
+    someone else's included."""
+    wh = warehouse
+    with wh.connect() as conn:
+        conn.execute("create view staging.adhoc_course_count as select count(*) as n from staging.base_platform__courses")
+        conn.execute("comment on view staging.adhoc_course_count is 'an analyst''s view'")
+        conn.execute("grant select on staging.adhoc_course_count to platform_reader")
+    try:
+        views = ["staging.quarantined_rows", "staging.stg_platform__courses", "staging.adhoc_course_count"]
+        before = {v: _view_state(wh, v) for v in views}
+        n_quarantined = wh.scalar("select count(*) from staging.quarantined_rows")
+
+        # the base table alone: its stg_ view, the quarantine and the analyst's view are not selected
+        out = wh.dbt("build", "--select", "base_platform__courses").stdout
+        assert {v: _view_state(wh, v) for v in views} == before
+        for view in views:
+            assert f"View {view} (not selected)" in out and ": recreated" in out
+
+        # the local loop of the README, with dbt's default (eager) test selection: the
+        # reconciliation test reads the quarantine, which the build does not select
+        out = wh.dbt("build", "--select", "+dim_courses", "--indirect-selection", "eager").stdout
+        assert "assert_raw_rows_reconcile" in out and "ERROR=0" in out
+        assert {v: _view_state(wh, v) for v in views} == before
+        assert wh.scalar("select count(*) from staging.quarantined_rows") == n_quarantined
+        assert wh.scalar("select count(*) from analytics.dbt_dependent_views") == 0
+    finally:
+        with wh.connect() as conn:
+            conn.execute("drop view if exists staging.adhoc_course_count")
