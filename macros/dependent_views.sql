@@ -181,7 +181,7 @@
         ~ " where outcome is not null group by 1 order by 1"
     ) -%}
     {%- for row in outcomes.rows -%}
-        {{ log('View ' ~ row[0] ~ ' (not selected), dropped with the rebuilt ' ~ row[1] ~ ': ' ~ row[2], info=true) }}
+        {{ log('View ' ~ row[0] ~ ' (not selected; reads the rebuilt ' ~ row[1] ~ '), dropped by the rebuild: ' ~ row[2], info=true) }}
     {%- endfor -%}
     {%- do run_query("begin; delete from " ~ table ~ "; commit;") -%}
     {{ return('') }}
