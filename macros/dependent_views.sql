@@ -29,8 +29,14 @@
 {% endmacro %}
 
 
+{% macro rebuilds_relations() %}
+    {#- whether this dbt command builds relations (docs generate and compile run on-run-start too) -#}
+    {{- return(execute and flags.WHICH in ('run', 'build', 'seed', 'snapshot')) -}}
+{% endmacro %}
+
+
 {% macro save_dependent_views() %}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- if not rebuilds_relations() -%}{{ return('') }}{%- endif -%}
     {%- set rebuilt = [] -%}
     {%- for node in graph.nodes.values() if node.unique_id in selected_resources and node.resource_type in ('model', 'seed', 'snapshot') -%}
         {%- if node.relation_name -%}{%- do rebuilt.append(node.relation_name) -%}{%- endif -%}
@@ -113,7 +119,7 @@
 {% macro recreate_dropped_views() %}
     {#- SQL: recreate each recorded view that is gone and not selected; a model's post-hook (after
         its commit and the drop of its old relation, so the tests after it find the view) -#}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- if not rebuilds_relations() -%}{{ return('') }}{%- endif -%}
     {%- set selected = [] -%}
     {%- for node in graph.nodes.values() if node.unique_id in selected_resources and node.resource_type in ('model', 'seed', 'snapshot') -%}
         {%- do selected.append(node.schema ~ '.' ~ (node.alias or node.name)) -%}
@@ -173,7 +179,7 @@
 
 {% macro restore_dependent_views() %}
     {#- on-run-end: recreate what is still missing, log every view recreated or not, empty the table -#}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- if not rebuilds_relations() -%}{{ return('') }}{%- endif -%}
     {%- set table = dependent_views_table() -%}
     {%- do run_query(recreate_dropped_views()) -%}
     {%- set outcomes = run_query(
