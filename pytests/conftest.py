@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,8 +85,23 @@ class Warehouse:
             extra += ["--vars", json.dumps(self.vars)]
         return extra
 
-    def dbt(self, *args: str, check: bool = True, capture: bool = True):
-        return run_dbt(self.dbt_args(*args), self.env, target_path=self.target_path, check=check, capture=capture)
+    def dbt(self, *args: str, check: bool = True, capture: bool = True, project_dir: Path = PROJECT_ROOT):
+        """`dbt <args>` on this warehouse, from the project or from a changed copy of it (project_copy)."""
+        target_path = self.target_path if project_dir == PROJECT_ROOT else str(project_dir / "target")
+        return run_dbt(
+            self.dbt_args(*args), self.env, target_path=target_path, check=check, capture=capture, project_dir=project_dir
+        )
+
+
+def project_copy(dest: Path) -> Path:
+    """A copy of the project's files (no venv, git, dbt targets, database or artifacts) to change as
+    a contributor would: add a model, edit a yml."""
+    shutil.copytree(
+        PROJECT_ROOT,
+        dest,
+        ignore=shutil.ignore_patterns(".venv", ".git", "target*", "logs", ".pgdata", "artifacts", "*.pyc", "__pycache__"),
+    )
+    return dest
 
 
 def _worker() -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import psycopg
 import pytest
-from conftest import build_warehouse
+from conftest import build_warehouse, project_copy
 
 from lpdata import PROJECT_ROOT, contracts
 from lpdata.dbt import dbt_invocation, read_artifact, run_dbt
@@ -148,12 +147,7 @@ def test_dbt_blocks_a_breaking_change_to_a_versioned_mart(tmp_path):
     state = PROJECT_ROOT / "target_pytest_contracts"
     if not (state / "manifest.json").exists():
         _current_contracts("target_pytest_contracts")
-    copy = tmp_path / "project"
-    shutil.copytree(
-        PROJECT_ROOT,
-        copy,
-        ignore=shutil.ignore_patterns(".venv", ".git", "target*", "logs", ".pgdata", "artifacts", "*.pyc"),
-    )
+    copy = project_copy(tmp_path / "project")
     yml = copy / "models" / "marts" / "core" / "_core__models.yml"
     text = yml.read_text()
     assert "        description: Items of the course" not in text

@@ -8,17 +8,19 @@ PostgreSQL 15 server at 127.0.0.1:5432 (skipped when not reachable), over a grid
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import psycopg
 import pytest
+from conftest import build_warehouse, project_copy
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from lpdata import PROJECT_ROOT, db
+from lpdata import PROJECT_ROOT, contracts, db
 from lpdata.experimentation import expected_results, learner_metrics_frame, render_statistics_macros
 from lpdata.generate import TRUTHS
 
@@ -310,3 +312,53 @@ def test_every_planned_metric_has_results(warehouse, results: pd.DataFrame) -> N
     for row in results.itertuples():
         assert row.metric_role == roles[(row.experiment_key, row.metric_key)]
         assert row.control_variant_key == TRUTHS["control_variant"][row.experiment_key]
+
+
+def test_a_metric_added_by_the_documented_steps_gets_results(tmp_path) -> None:
+    """docs/experimentation.md, "Adding a metric", followed in a copy of the project: a model, its
+    yml entry, one registry line and one analysis-plan row. The new metric (a twin of enrollments,
+    written as a data scientist would) gets learner rows and results equal to its twin's, its model
+    is documented and tested, and no public contract changes."""
+    project = project_copy(tmp_path / "project")
+    metrics = project / "models" / "intermediate" / "experimentation" / "metrics"
+    sql = (metrics / "metric_enrollments.sql").read_text()
+    (metrics / "metric_enrollments_twin.sql").write_text(sql.replace("-- enrollments (mean)", "-- enrollments_twin (mean)"))
+    yml = metrics / "_metrics__models.yml"
+    yml.write_text(
+        yml.read_text()
+        + "  - name: metric_enrollments_twin\n"
+        + '    description: "One row per clean experiment × learner: enrolments in the window and pre-window, again."\n'
+        + "    data_tests: *metric_key_test\n"
+        + "    columns: *value_columns\n"
+    )
+    registry = project / "macros" / "experimentation" / "experiment_metrics.sql"
+    text = registry.read_text()
+    line = "enrollments, mean, metric_enrollments\n"
+    assert line in text
+    registry.write_text(text.replace(line, line + "enrollments_twin, mean, metric_enrollments_twin\n"))
+    plans = project / "seeds" / "experimentation" / "experiment_analysis_plans.csv"
+    plan_rows = [r for r in plans.read_text().splitlines()[1:] if r.split(",")[1] == "enrollments"]
+    assert plan_rows
+    plans.write_text(plans.read_text() + "".join(r.replace(",enrollments,", ",enrollments_twin,") + "\n" for r in plan_rows))
+
+    wh = build_warehouse("new_metric", 2000, build=False)
+    wh.dbt("build", "--select", "+experiment_results", project_dir=project)
+
+    results = pd.DataFrame(wh.dicts("select * from audit_experimentation.experiment_results_v1"))
+    twin = results[results.metric_key == "enrollments_twin"].set_index(["experiment_key", "variant_key"]).sort_index()
+    original = results[results.metric_key == "enrollments"].set_index(["experiment_key", "variant_key"]).sort_index()
+    assert len(twin) == len(original) > 0
+    for column in ("n_control", "n_treatment", "mean_treatment", "absolute_effect", "absolute_se", "p_value", "cuped_p_value"):
+        assert twin[column].tolist() == original[column].tolist(), column
+    assert twin.metric_role.tolist() == original.metric_role.tolist()
+    n_twin = wh.scalar("select count(*) from experimentation.experiment_learner_metrics where metric_key = 'enrollments_twin'")
+    n_original = wh.scalar("select count(*) from experimentation.experiment_learner_metrics where metric_key = 'enrollments'")
+    assert n_twin == n_original > 0
+
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    node = manifest["nodes"]["model.learning_platform.metric_enrollments_twin"]
+    assert node["description"].startswith("One row per clean experiment")
+    assert any(
+        n["resource_type"] == "test" and n.get("attached_node") == node["unique_id"] for n in manifest["nodes"].values()
+    )
+    assert contracts.check(manifest) == ([], [])

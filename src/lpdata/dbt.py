@@ -110,12 +110,14 @@ def run_dbt(
     check: bool = True,
     capture: bool = False,
     extra_env: dict[str, str] | None = None,
+    project_dir: Path = PROJECT_ROOT,
 ) -> subprocess.CompletedProcess:
-    """Run `dbt <args>` in the project directory. target_path isolates concurrent runs."""
+    """Run `dbt <args>` in the project directory (or a changed copy of it). target_path isolates
+    concurrent runs."""
     cmd, env = dbt_invocation(args, pg, target_path=target_path, extra_env=extra_env)
     result = subprocess.run(
         cmd,
-        cwd=PROJECT_ROOT,
+        cwd=project_dir,
         env=env,
         text=True,
         capture_output=capture,
