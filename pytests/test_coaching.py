@@ -13,9 +13,10 @@ import re
 from collections import defaultdict
 
 import pytest
+from conftest import build_warehouse, project_copy
 from statsmodels.stats.proportion import proportion_confint
 
-from lpdata import PROJECT_ROOT
+from lpdata import PROJECT_ROOT, contracts
 from lpdata.generate import TRUTHS
 
 TOL = 1e-9
@@ -363,3 +364,63 @@ def test_performance_is_aggregated_over_learners(warehouse):
     )}
     assert "n_sent" in columns
     assert not {c for c in columns if "learner" in c}
+
+
+def test_a_segment_added_by_the_documented_steps_gets_targeted(tmp_path):
+    """docs/coaching.md, "Add a segment", followed in a copy of the project: one model, one registry
+    line, one yml entry and one message for it. The new segment (a twin of `stalled`) holds exactly
+    stalled's learner x course rows; its message, given the top priority, is what the send list
+    gives those learners and no one else, and no public contract changes."""
+    project = project_copy(tmp_path / "project")
+    segments = project / "models" / "intermediate" / "coaching" / "segments"
+    sql = (segments / "int_coaching_segment_stalled.sql").read_text()
+    (segments / "int_coaching_segment_stalled_twin.sql").write_text(sql)
+    registry = project / "macros" / "coaching_segments.sql"
+    text = registry.read_text()
+    line = "        'stalled',\n"
+    assert line in text
+    registry.write_text(text.replace(line, line + "        'stalled_twin',\n"))
+    yml = segments / "_segments__models.yml"
+    text = yml.read_text()
+    entry = "  - name: int_coaching_segment_struggling\n"  # copy an entry: the new one goes before it
+    assert entry in text
+    yml.write_text(
+        text.replace(
+            entry,
+            "  - name: int_coaching_segment_stalled_twin\n"
+            "    description: One row per learner x course of the stalled segment, again.\n"
+            "    data_tests: *segment_key\n"
+            "    columns: *segment_columns\n" + entry,
+        )
+    )
+    messages = project / "seeds" / "coaching_messages.csv"
+    messages.write_text(
+        messages.read_text().rstrip("\n")
+        + '\ntwin_back_on_track,nudge,stalled_twin,1000,"Pick up where you left off: one item is enough today.",true\n'
+    )
+
+    wh = build_warehouse("new_segment", 2000, build=False)
+    out = wh.dbt("build", project_dir=project).stdout
+    assert "NOT published" not in out
+
+    def rows(segment: str) -> set[tuple]:
+        return set(
+            wh.query("select learner_id, course_id from intermediate.int_coaching_segments_unioned where segment = %s", (segment,))
+        )
+
+    assert rows("stalled_twin") == rows("stalled") != set()
+    targeted = wh.dicts("select learner_id, course_id, message_key, segment from coaching.coaching_targets")
+    twin = {(r["learner_id"], r["course_id"]) for r in targeted if r["message_key"] == "twin_back_on_track"}
+    assert twin and twin <= rows("stalled")
+    assert all(r["segment"] == "stalled_twin" for r in targeted if r["message_key"] == "twin_back_on_track")
+    # a learner with a stalled enrolment who is targeted at all gets the twin's message (top priority),
+    # unless their stalled course is on another course than the one targeted
+    stalled_learners = {learner for learner, _ in rows("stalled")}
+    assert all(
+        r["message_key"] == "twin_back_on_track" or (r["learner_id"], r["course_id"]) not in rows("stalled")
+        for r in targeted
+        if r["learner_id"] in stalled_learners
+    )
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    assert "model.learning_platform.int_coaching_segment_stalled_twin" in manifest["nodes"]
+    assert contracts.check(manifest) == ([], [])

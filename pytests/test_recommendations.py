@@ -6,12 +6,15 @@ developing: LP_TEST_SELECT="+course_recommendations +recommendation_performance 
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 
 import pandas as pd
 import pytest
+from conftest import build_warehouse, project_copy
 
+from lpdata import contracts
 from lpdata.generate import TRUTHS, course_clusters
 
 K = 10
@@ -285,3 +288,62 @@ def test_ranked_list_test_names_every_broken_rule(warehouse):
         (5, "score above the previous rank"),
         (6, "item twice in a list"),
     }
+
+
+def test_a_producer_added_by_the_documented_steps_serves_its_module(tmp_path):
+    """docs/recommendations.md, "Adding a producer", followed in a copy of the project: one model,
+    one registry line, one yml entry. The new module (a twin of `popular` under its own module and
+    algorithm names) gets the same live lists as `popular` and its own offline evaluation row,
+    equal to popular's, and no public contract changes."""
+    project = project_copy(tmp_path / "project")
+    producers = project / "models" / "intermediate" / "recommendations" / "producers"
+    sql = (producers / "int_reco_producer_popular.sql").read_text()
+    assert "'popular' as module" in sql and "'domain_decayed_popularity' as algorithm" in sql
+    (producers / "int_reco_producer_popular_twin.sql").write_text(
+        sql.replace("'popular' as module", "'popular_twin' as module").replace(
+            "'domain_decayed_popularity' as algorithm", "'domain_decayed_popularity_twin' as algorithm"
+        )
+    )
+    registry = project / "macros" / "recommendation_producers.sql"
+    text = registry.read_text()
+    line = "        'int_reco_producer_popular',\n"
+    assert line in text
+    registry.write_text(text.replace(line, line + "        'int_reco_producer_popular_twin',\n"))
+    yml = producers / "_producers__models.yml"
+    yml.write_text(
+        yml.read_text()
+        + "  - name: int_reco_producer_popular_twin\n"
+        + "    description: Candidates of module `popular_twin`, the popularity list again.\n"
+        + "    data_tests:\n"
+        + "      - unique_combination_of_columns:\n"
+        + "          arguments:\n"
+        + "            combination_of_columns: [run_key, learner_id, course_id]\n"
+        + "    columns: *producer_columns\n"
+    )
+
+    wh = build_warehouse("new_producer", 2000, build=False)
+    # "the next build": the whole project, so that the new module's lists pass every test of the
+    # mart (some read dim_courses and fct_course_progress) and are published
+    out = wh.dbt("build", project_dir=project).stdout
+    assert "NOT published" not in out
+
+    def lists(module: str) -> list[tuple]:
+        return wh.query(
+            "select learner_id, rank, course_id, score from recommendations.course_recommendations"
+            " where module = %s order by learner_id, rank",
+            (module,),
+        )
+
+    assert lists("popular_twin") == lists("popular") != []
+    performance = {
+        r["module"]: r for r in wh.dicts("select * from recommendations.recommendation_performance")
+    }
+    twin, original = performance["popular_twin"], performance["popular"]
+    assert twin["algorithm"] == "domain_decayed_popularity_twin"
+    for column in ("n_learners", "coverage", "precision_at_k", "recall_at_k", "ndcg_at_k", "n_learners_served"):
+        assert twin[column] == original[column], column
+    assert twin["n_learners"] > 0
+
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    assert "model.learning_platform.int_reco_producer_popular_twin" in manifest["nodes"]
+    assert contracts.check(manifest) == ([], [])
