@@ -9,12 +9,12 @@
     reconciliation test on a relation that no longer existed.
 
     - save_dependent_views() (on-run-start, before any model runs) records the definition of every
-      view that reads a relation this invocation selects, directly or through other views, with its
-      comments and grants, in <target schema>.dbt_dependent_views.
+      view that reads a relation this invocation selects, directly or through other views, and that
+      it does not select itself (a selected view is dbt's to build), with its comments and grants,
+      in <target schema>.dbt_dependent_views.
     - recreate_dropped_views() (a post-hook of every model, after its commit and the drop of its old
       relation, so the tests that follow find the views) recreates, in dependency order, each
-      recorded view that is gone and that this invocation did not select (a selected view is
-      dbt's to build), in a transaction of its own.
+      recorded view that is gone, in a transaction of its own.
     - restore_dependent_views() (on-run-end) recreates what is still missing (a view on a view
       that was built later), logs every view recreated or not, and empties the table. A view that
       no longer fits what it reads (a column it uses is gone) is not recreated: the log says why,
@@ -38,8 +38,10 @@
 {% macro save_dependent_views() %}
     {%- if not rebuilds_relations() -%}{{ return('') }}{%- endif -%}
     {%- set rebuilt = [] -%}
+    {%- set selected = [] -%}
     {%- for node in graph.nodes.values() if node.unique_id in selected_resources and node.resource_type in ('model', 'seed', 'snapshot') -%}
         {%- if node.relation_name -%}{%- do rebuilt.append(node.relation_name) -%}{%- endif -%}
+        {%- do selected.append(node.schema ~ '.' ~ (node.alias or node.name)) -%}
     {%- endfor -%}
     {%- set table = dependent_views_table() -%}
     {%- set sql -%}
@@ -55,7 +57,9 @@
             outcome text
         );
         comment on table {{ table }} is
-            'Views a partial dbt build drops with a relation it rebuilds, recreated on-run-end (macros/dependent_views.sql).';
+            'Views a partial dbt build drops with a relation it rebuilds, recreated after the rebuild (macros/dependent_views.sql).';
+        -- a build killed before its on-run-end leaves its record: what this one selects is dbt's
+        delete from {{ table }} where view_schema || '.' || view_name = any({{ sql_string_array(selected) }});
         insert into {{ table }} (view_schema, view_name, depth, statements, rebuilt)
         with recursive rebuilt as (
             select to_regclass(name) as relation_oid, to_regclass(name)::text as name
@@ -108,7 +112,7 @@
         from views
         inner join pg_class as cls on views.view_oid = cls.oid
         inner join pg_namespace as ns on cls.relnamespace = ns.oid
-        where cls.relkind = 'v';
+        where cls.relkind = 'v' and cls.oid not in (select rebuilt.relation_oid from rebuilt);
         commit;
     {%- endset -%}
     {%- do run_query(sql) -%}
@@ -117,13 +121,9 @@
 
 
 {% macro recreate_dropped_views() %}
-    {#- SQL: recreate each recorded view that is gone and not selected; a model's post-hook (after
+    {#- SQL: recreate each recorded (so unselected) view that is gone; a model's post-hook (after
         its commit and the drop of its old relation, so the tests after it find the view) -#}
     {%- if not rebuilds_relations() -%}{{ return('') }}{%- endif -%}
-    {%- set selected = [] -%}
-    {%- for node in graph.nodes.values() if node.unique_id in selected_resources and node.resource_type in ('model', 'seed', 'snapshot') -%}
-        {%- do selected.append(node.schema ~ '.' ~ (node.alias or node.name)) -%}
-    {%- endfor -%}
     {%- set table = dependent_views_table() -%}
     begin;
     do $recreate$
@@ -154,8 +154,7 @@
             inner join deepest using (view_schema, view_name)
             order by deepest.depth, latest.view_schema, latest.view_name
         loop
-            continue when to_regclass(format('%I.%I', saved.view_schema, saved.view_name)) is not null
-                or saved.view_schema || '.' || saved.view_name = any({{ sql_string_array(selected) }});
+            continue when to_regclass(format('%I.%I', saved.view_schema, saved.view_name)) is not null;
             begin
                 foreach statement in array saved.statements loop
                     execute statement;
@@ -197,7 +196,7 @@
 {% macro sql_string_array(values) %}
     {%- set quoted = [] -%}
     {%- for value in values -%}
-        {%- do quoted.append("'" ~ (value | replace("'", "''")) ~ "'") -%}
+        {%- do quoted.append(sql_string(value)) -%}
     {%- endfor -%}
     {{- return('array[' ~ quoted | join(', ') ~ ']::text[]') -}}
 {% endmacro %}
