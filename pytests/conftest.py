@@ -104,6 +104,14 @@ def project_copy(dest: Path) -> Path:
     return dest
 
 
+def insert_at(path: Path, anchor: str, text: str, *, before: bool = False) -> None:
+    """Insert text right after (or before) anchor in a file of a project copy, as a contributor
+    editing a registry or a yml would; the anchor must be there."""
+    content = path.read_text()
+    assert content.count(anchor) == 1, f"{anchor!r} not found once in {path}"
+    path.write_text(content.replace(anchor, text + anchor if before else anchor + text))
+
+
 def _worker() -> str:
     """Unique per test process: concurrent runs (xdist workers, several checkouts) never share a database."""
     return f'{os.environ.get("PYTEST_XDIST_WORKER", "main")}_{os.getpid()}'

@@ -13,10 +13,11 @@ import re
 from collections import defaultdict
 
 import pytest
-from conftest import build_warehouse, project_copy
+from conftest import build_warehouse, insert_at, project_copy
 from statsmodels.stats.proportion import proportion_confint
 
 from lpdata import PROJECT_ROOT, contracts
+from lpdata.dbt import read_artifact
 from lpdata.generate import TRUTHS
 
 TOL = 1e-9
@@ -375,23 +376,16 @@ def test_a_segment_added_by_the_documented_steps_gets_targeted(tmp_path):
     segments = project / "models" / "intermediate" / "coaching" / "segments"
     sql = (segments / "int_coaching_segment_stalled.sql").read_text()
     (segments / "int_coaching_segment_stalled_twin.sql").write_text(sql)
-    registry = project / "macros" / "coaching_segments.sql"
-    text = registry.read_text()
-    line = "        'stalled',\n"
-    assert line in text
-    registry.write_text(text.replace(line, line + "        'stalled_twin',\n"))
-    yml = segments / "_segments__models.yml"
-    text = yml.read_text()
-    entry = "  - name: int_coaching_segment_struggling\n"  # copy an entry: the new one goes before it
-    assert entry in text
-    yml.write_text(
-        text.replace(
-            entry,
-            "  - name: int_coaching_segment_stalled_twin\n"
-            "    description: One row per learner x course of the stalled segment, again.\n"
-            "    data_tests: *segment_key\n"
-            "    columns: *segment_columns\n" + entry,
-        )
+    insert_at(project / "macros" / "coaching_segments.sql", "        'stalled',\n", "        'stalled_twin',\n")
+    # copy an entry: the new one goes before the next segment's (the file ends with unit tests)
+    insert_at(
+        segments / "_segments__models.yml",
+        "  - name: int_coaching_segment_struggling\n",
+        "  - name: int_coaching_segment_stalled_twin\n"
+        "    description: One row per learner x course of the stalled segment, again.\n"
+        "    data_tests: *segment_key\n"
+        "    columns: *segment_columns\n",
+        before=True,
     )
     messages = project / "seeds" / "coaching_messages.csv"
     messages.write_text(
@@ -421,6 +415,6 @@ def test_a_segment_added_by_the_documented_steps_gets_targeted(tmp_path):
         for r in targeted
         if r["learner_id"] in stalled_learners
     )
-    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    manifest = read_artifact("manifest.json", project / "target")
     assert "model.learning_platform.int_coaching_segment_stalled_twin" in manifest["nodes"]
     assert contracts.check(manifest) == ([], [])

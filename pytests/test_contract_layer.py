@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import psycopg
 import pytest
 from conftest import build_warehouse, project_copy
 
 from lpdata import PROJECT_ROOT, contracts
-from lpdata.dbt import dbt_invocation, read_artifact, run_dbt
+from lpdata.dbt import read_artifact, run_dbt
 
 READER = "platform_reader"
 
@@ -153,15 +152,13 @@ def test_dbt_blocks_a_breaking_change_to_a_versioned_mart(tmp_path):
     assert "        description: Items of the course" not in text
     yml.write_text(text.replace("      - name: items_total\n        description: Number of items in the course.\n        data_type: integer",
                                 "      - name: items_total\n        description: Number of items in the course.\n        data_type: bigint"))
-    cmd, env = dbt_invocation(
-        ["ls", "--select", "state:modified", "--state", str(state)], {}, target_path=str(tmp_path / "target")
-    )
-    result = subprocess.run(
-        cmd,
-        cwd=copy,
-        env=env,
-        capture_output=True,
-        text=True,
+    result = run_dbt(
+        ["ls", "--select", "state:modified", "--state", str(state)],
+        {},
+        target_path=str(tmp_path / "target"),
+        check=False,
+        capture=True,
+        project_dir=copy,
     )
     assert result.returncode != 0
     assert "breaking change" in (result.stdout + result.stderr).lower()

@@ -8,19 +8,19 @@ PostgreSQL 15 server at 127.0.0.1:5432 (skipped when not reachable), over a grid
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pandas as pd
 import psycopg
 import pytest
-from conftest import build_warehouse, project_copy
+from conftest import build_warehouse, insert_at, project_copy
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from lpdata import PROJECT_ROOT, contracts, db
+from lpdata.dbt import read_artifact
 from lpdata.experimentation import expected_results, learner_metrics_frame, render_statistics_macros
 from lpdata.generate import TRUTHS
 
@@ -331,11 +331,11 @@ def test_a_metric_added_by_the_documented_steps_gets_results(tmp_path) -> None:
         + "    data_tests: *metric_key_test\n"
         + "    columns: *value_columns\n"
     )
-    registry = project / "macros" / "experimentation" / "experiment_metrics.sql"
-    text = registry.read_text()
-    line = "enrollments, mean, metric_enrollments\n"
-    assert line in text
-    registry.write_text(text.replace(line, line + "enrollments_twin, mean, metric_enrollments_twin\n"))
+    insert_at(
+        project / "macros" / "experimentation" / "experiment_metrics.sql",
+        "enrollments, mean, metric_enrollments\n",
+        "enrollments_twin, mean, metric_enrollments_twin\n",
+    )
     plans = project / "seeds" / "experimentation" / "experiment_analysis_plans.csv"
     plan_rows = [r for r in plans.read_text().splitlines()[1:] if r.split(",")[1] == "enrollments"]
     assert plan_rows
@@ -355,7 +355,7 @@ def test_a_metric_added_by_the_documented_steps_gets_results(tmp_path) -> None:
     n_original = wh.scalar("select count(*) from experimentation.experiment_learner_metrics where metric_key = 'enrollments'")
     assert n_twin == n_original > 0
 
-    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    manifest = read_artifact("manifest.json", project / "target")
     node = manifest["nodes"]["model.learning_platform.metric_enrollments_twin"]
     assert node["description"].startswith("One row per clean experiment")
     assert any(

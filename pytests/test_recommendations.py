@@ -6,15 +6,15 @@ developing: LP_TEST_SELECT="+course_recommendations +recommendation_performance 
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 
 import pandas as pd
 import pytest
-from conftest import build_warehouse, project_copy
+from conftest import build_warehouse, insert_at, project_copy
 
 from lpdata import contracts
+from lpdata.dbt import read_artifact
 from lpdata.generate import TRUTHS, course_clusters
 
 K = 10
@@ -304,11 +304,11 @@ def test_a_producer_added_by_the_documented_steps_serves_its_module(tmp_path):
             "'domain_decayed_popularity' as algorithm", "'domain_decayed_popularity_twin' as algorithm"
         )
     )
-    registry = project / "macros" / "recommendation_producers.sql"
-    text = registry.read_text()
-    line = "        'int_reco_producer_popular',\n"
-    assert line in text
-    registry.write_text(text.replace(line, line + "        'int_reco_producer_popular_twin',\n"))
+    insert_at(
+        project / "macros" / "recommendation_producers.sql",
+        "        'int_reco_producer_popular',\n",
+        "        'int_reco_producer_popular_twin',\n",
+    )
     yml = producers / "_producers__models.yml"
     yml.write_text(
         yml.read_text()
@@ -344,6 +344,6 @@ def test_a_producer_added_by_the_documented_steps_serves_its_module(tmp_path):
         assert twin[column] == original[column], column
     assert twin["n_learners"] > 0
 
-    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    manifest = read_artifact("manifest.json", project / "target")
     assert "model.learning_platform.int_reco_producer_popular_twin" in manifest["nodes"]
     assert contracts.check(manifest) == ([], [])
