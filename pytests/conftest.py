@@ -75,12 +75,9 @@ class Warehouse:
         return f'{schema}.{node["alias"]}'
 
     def dbt_args(self, *args: str) -> list[str]:
-        """The arguments of `dbt <args>` on this warehouse: its vars, and cautious tests for a selection."""
+        """The arguments of `dbt <args>` on this warehouse: its vars (a partial build selects its tests
+        as `lp dbt` does, lpdata.dbt.INDIRECT_SELECTION)."""
         extra = list(args)
-        if "--select" in extra and "--indirect-selection" not in extra:
-            # a partial build runs only the tests of what it selects: a test that also reads an
-            # unselected (not rebuilt) model would compare new data with old
-            extra += ["--indirect-selection", "cautious"]
         if self.vars and args and args[0] in {"build", "run", "test", "seed", "compile", "show", "docs"}:
             extra += ["--vars", json.dumps(self.vars)]
         return extra

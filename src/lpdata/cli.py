@@ -24,7 +24,7 @@ def _print_env(args: argparse.Namespace) -> int:
     env = db.pg_env()
     db.ensure_database(env)
     for key, value in dbt_env(env).items():
-        if key.startswith("PG") or key.startswith("DBT_PROFILES_DIR"):  # PGOPTIONS: work_mem (lpdata.dbt)
+        if key.startswith("PG") or key in {"DBT_PROFILES_DIR", "DBT_INDIRECT_SELECTION"}:  # PGOPTIONS: work_mem (lpdata.dbt)
             print(f"export {key}={shlex.quote(value)}")
     return 0
 
