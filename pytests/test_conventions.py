@@ -21,3 +21,29 @@ def test_dbt_bouncer_conventions_pass():
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     assert "All checks passed" in result.stdout
+
+
+def test_lint_checks_one_drafted_file_with_the_project_rules_and_fixes_it(tmp_path):
+    """A data scientist drafting a query anywhere lints just that file with the project's rules
+    (`lp lint <path>`), and `--fix` rewrites what sqlfluff can."""
+    draft = tmp_path / "draft.sql"
+    draft.write_text("SELECT learner_id, COUNT(*) AS n_events\nFROM {{ ref('stg_player__events') }}\nGROUP BY learner_id\n")
+
+    def lp_lint(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "lpdata.cli", "lint", *args], cwd=tmp_path, capture_output=True, text=True
+        )
+
+    found = lp_lint("draft.sql")
+    assert found.returncode != 0
+    assert "CP01" in found.stdout and str(draft) in found.stdout  # capitalisation.keywords, only this file
+    assert "lp lint --fix" in found.stderr
+
+    fixed = lp_lint("--fix", "draft.sql")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert draft.read_text() == (  # lower case, one column per line (house style)
+        "select\n    learner_id,\n    count(*) as n_events\nfrom {{ ref('stg_player__events') }}\ngroup by learner_id\n"
+    )
+    assert lp_lint("draft.sql").returncode == 0
+
+    assert lp_lint("draft.yml").returncode == 2

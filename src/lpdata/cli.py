@@ -13,6 +13,7 @@ import shlex
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from . import PROJECT_ROOT, db
 from .dbt import dbt_env, read_artifact, run_dbt
@@ -122,15 +123,42 @@ PYTHON_PATHS = ["src", "pytests", "benchmarks"]
 
 
 def _lint(args: argparse.Namespace | None = None) -> int:
-    """sqlfluff on the SQL (dbt templater: needs the database), ruff on the Python tooling and tests."""
-    rc = subprocess.call([sys.executable, "-m", "sqlfluff", "lint", *SQL_PATHS], cwd=PROJECT_ROOT)
-    if rc != 0:
-        print("sqlfluff found problems (fix them, or run `sqlfluff fix <path>`).", file=sys.stderr)
-        return rc
-    rc = subprocess.call([sys.executable, "-m", "ruff", "check", *PYTHON_PATHS], cwd=PROJECT_ROOT)
-    if rc != 0:
-        print("ruff found problems (fix them, or run `ruff check --fix <path>`).", file=sys.stderr)
-    return rc
+    """sqlfluff on the SQL (jinja templater: no database needed), ruff on the Python tooling and
+    tests; only the given files or folders, if any (a folder goes to both), fixing what the tools
+    can with --fix."""
+    paths = [Path(p).resolve() for p in getattr(args, "paths", None) or []]
+    fix = bool(getattr(args, "fix", False))
+    missing = [str(p) for p in paths if not p.is_dir() and p.suffix not in {".sql", ".py"}]
+    if missing:
+        print(f"not a SQL or Python file, nor a folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+
+    def holding(suffix: str) -> list[str]:
+        return [str(p) for p in paths if p.suffix == suffix or (p.is_dir() and any(p.rglob(f"*{suffix}")))]
+
+    sql = holding(".sql") if paths else SQL_PATHS
+    python = holding(".py") if paths else PYTHON_PATHS
+    if sql:
+        # the project's config also for a file outside it (a scratch query, a model being drafted)
+        rc = subprocess.call(
+            [sys.executable, "-m", "sqlfluff", "fix" if fix else "lint", "--config", str(PROJECT_ROOT / ".sqlfluff"), *sql],
+            cwd=PROJECT_ROOT,
+        )
+        if rc != 0:
+            hint = "fix the rest by hand" if fix else "fix them, or run `lp lint --fix <path>`"
+            print(f"sqlfluff found problems ({hint}).", file=sys.stderr)
+            return rc
+    if python:
+        rc = subprocess.call([sys.executable, "-m", "ruff", "check", *(["--fix"] if fix else []), *python], cwd=PROJECT_ROOT)
+        if rc != 0:
+            hint = "fix the rest by hand" if fix else "fix them, or run `lp lint --fix <path>`"
+            print(f"ruff found problems ({hint}).", file=sys.stderr)
+            return rc
+    return 0
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -180,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=_run)
 
     p = sub.add_parser("lint", help="sqlfluff on models, tests, macros and analyses; ruff on the Python")
+    p.add_argument("paths", nargs="*", help="only these files or folders (default: the whole project)")
+    p.add_argument("--fix", action="store_true", help="apply the fixes sqlfluff and ruff can make, then report the rest")
     p.set_defaults(fn=_lint)
 
     p = sub.add_parser("test", help="lint and every test (pytest on real PostgreSQL)")
