@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
-from conftest import build_warehouse
+from conftest import build_warehouse, make_database
+
+from lpdata import PROJECT_ROOT
 
 SOURCES = [
     ("raw.learners", "stg_platform__learners"),
@@ -262,3 +267,27 @@ def test_a_partial_build_keeps_the_views_it_did_not_select(warehouse):
     finally:
         with wh.connect() as conn:
             conn.execute("drop view if exists staging.adhoc_course_count")
+
+
+def lp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The `lp` command line as a person runs it, with these libpq variables."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | env
+    return subprocess.run(
+        [sys.executable, "-m", "lpdata.cli", *args], cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True
+    )
+
+
+def test_an_unreachable_server_is_one_clear_error_not_a_traceback():
+    result = lp("dbt", "build", env={"PGHOST": "127.0.0.1", "PGPORT": "1", "PGPASSWORD": "not-printed"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot reach PostgreSQL (host=127.0.0.1 port=1 ")
+    assert "check the server and the PG* variables" in result.stderr
+    assert "Traceback" not in result.stderr and "not-printed" not in result.stderr
+
+
+def test_a_build_on_a_database_without_raw_data_says_to_load_it_first():
+    env = make_database(f"lp_test_empty_{os.getpid()}")
+    result = lp("dbt", "build", "--select", "stg_platform__courses", env=env)
+    assert result.returncode != 0
+    assert f"database {env['PGDATABASE']} has no raw schema" in result.stderr
+    assert "`lp generate`" in result.stderr

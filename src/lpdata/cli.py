@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
+
 from . import PROJECT_ROOT, db
 from .dbt import dbt_env, read_artifact, run_dbt
 
@@ -52,9 +54,19 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+# dbt commands that read the raw tables
+READS_RAW = {"build", "run", "test", "source", "show", "snapshot"}
+
+
 def _dbt(args: argparse.Namespace) -> int:
     env = db.pg_env()
     db.ensure_database(env)
+    if set(args.dbt_args) & READS_RAW and not db.has_schema(env, "raw"):
+        print(
+            f"warning: database {env['PGDATABASE']} has no raw schema, so every staging model will fail: load the "
+            "synthetic data first (`lp generate`, or `lp run` for the whole main job), or point PG* at a loaded warehouse",
+            file=sys.stderr,
+        )
     return run_dbt(args.dbt_args, env, check=False).returncode
 
 
@@ -258,6 +270,16 @@ def main(argv: list[str] | None = None) -> int:
         return args.fn(args)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0]
+        if db.uses_external_server():
+            where = db.describe(db.pg_env())
+            hint = "check the server and the PG* variables (unset them all to use the embedded server)"
+        else:
+            where = f"embedded server in {db.pgdata_dir()}"
+            hint = "`lp db down`, then try again"
+        print(f"error: cannot reach PostgreSQL ({where}): {reason}\n{hint}", file=sys.stderr)
         return 1
 
 

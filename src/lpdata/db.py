@@ -134,6 +134,16 @@ def drop_database(env: dict[str, str], dbname: str | None = None) -> None:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
 
 
+def describe(env: dict[str, str]) -> str:
+    """Where env points, for a message (no password)."""
+    return " ".join(f"{k.lower()[2:]}={env[k]}" for k in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE") if env.get(k))
+
+
+def has_schema(env: dict[str, str], name: str) -> bool:
+    with connect(env) as conn:
+        return conn.execute("select 1 from pg_namespace where nspname = %s", (name,)).fetchone() is not None
+
+
 def server_version(env: dict[str, str]) -> int:
     with connect(env) as conn:
         return int(conn.execute("show server_version_num").fetchone()[0])
