@@ -20,7 +20,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from lpdata import PROJECT_ROOT, contracts, db
-from lpdata.dbt import read_artifact
+from lpdata.dbt import read_artifact, run_dbt
 from lpdata.experimentation import expected_results, learner_metrics_frame, render_statistics_macros
 from lpdata.generate import TRUTHS
 
@@ -362,3 +362,21 @@ def test_a_metric_added_by_the_documented_steps_gets_results(tmp_path) -> None:
         n["resource_type"] == "test" and n.get("attached_node") == node["unique_id"] for n in manifest["nodes"].values()
     )
     assert contracts.check(manifest) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("enrollments_twin, mean\n", "experiment_metric_registry line 'enrollments_twin, mean': expected metric_key, metric_type, model"),
+        ("enrollments_twin, median, metric_enrollments\n", "metric_type must be mean, proportion or ratio, got 'median'"),
+        ("enrollments, mean, metric_enrollments\n", "experiment metric enrollments is registered twice"),
+    ],
+)
+def test_a_mistyped_registry_line_stops_the_parse_naming_it(tmp_path, line: str, message: str) -> None:
+    """A data scientist's slip in the metric registry is a parse error that says which line and what
+    it should be, not a failed build further on."""
+    project = project_copy(tmp_path / "project")
+    insert_at(project / "macros" / "experimentation" / "experiment_metrics.sql", "enrollments, mean, metric_enrollments\n", line)
+    result = run_dbt(["parse"], {}, target_path=str(project / "target"), capture=True, check=False, project_dir=project)
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout[-3000:]
