@@ -47,3 +47,29 @@ def test_lint_checks_one_drafted_file_with_the_project_rules_and_fixes_it(tmp_pa
     assert lp_lint("draft.sql").returncode == 0
 
     assert lp_lint("draft.yml").returncode == 2
+
+
+def test_lint_changed_picks_the_edited_and_new_sql_and_python_files(tmp_path):
+    """`lp lint --changed` lints what a contributor touched since the last commit: edited and new
+    files of the linted folders, not deleted, ignored or other files."""
+    from lpdata.cli import changed_files
+
+    repo = tmp_path / "repo"
+    for name in ("models/a.sql", "models/b.sql", "macros/m.sql", "src/x.py", "docs/d.sql", "README.md"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("select 1\n")
+    (repo / ".gitignore").write_text("target/\n")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    (repo / "models/a.sql").write_text("select 2\n")  # edited
+    (repo / "models/b.sql").unlink()  # deleted
+    (repo / "src/y.py").write_text("x = 1\n")  # new
+    (repo / "docs/d.sql").write_text("select 2\n")  # edited, outside the linted folders
+    (repo / "target").mkdir()
+    (repo / "target/compiled.sql").write_text("select 3\n")  # ignored
+    assert changed_files(repo) == [repo / "models/a.sql", repo / "src/y.py"]

@@ -134,12 +134,36 @@ SQL_PATHS = ["models", "tests", "macros", "analyses"]
 PYTHON_PATHS = ["src", "pytests", "benchmarks"]
 
 
+def changed_files(root: Path = PROJECT_ROOT) -> list[Path]:
+    """The project's SQL and Python files that differ from the last commit, or that git does not
+    track yet (and does not ignore); deleted ones are not listed."""
+    def git(*args: str) -> list[str]:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
+        return out.splitlines()
+
+    names = git("diff", "--name-only", "--diff-filter=d", "HEAD") + git("ls-files", "--others", "--exclude-standard")
+    roots = {".sql": SQL_PATHS, ".py": PYTHON_PATHS}
+    return sorted(
+        {
+            root / name
+            for name in names
+            if Path(name).suffix in roots and Path(name).parts[0] in roots[Path(name).suffix]
+        }
+    )
+
+
 def _lint(args: argparse.Namespace | None = None) -> int:
     """sqlfluff on the SQL (jinja templater: no database needed), ruff on the Python tooling and
     tests; only the given files or folders, if any (a folder goes to both), fixing what the tools
     can with --fix."""
     paths = [Path(p).resolve() for p in getattr(args, "paths", None) or []]
     fix = bool(getattr(args, "fix", False))
+    if getattr(args, "changed", False):
+        paths += changed_files()
+        if not paths:
+            print("no SQL or Python file changed since the last commit: nothing to lint")
+            return 0
+        print(f"linting {len(paths)} changed file(s): {', '.join(str(p.relative_to(PROJECT_ROOT)) for p in paths)}")
     missing = [str(p) for p in paths if not p.is_dir() and p.suffix not in {".sql", ".py"}]
     if missing:
         print(f"not a SQL or Python file, nor a folder: {', '.join(missing)}", file=sys.stderr)
@@ -222,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lint", help="sqlfluff on models, tests, macros and analyses; ruff on the Python")
     p.add_argument("paths", nargs="*", help="only these files or folders (default: the whole project)")
     p.add_argument("--fix", action="store_true", help="apply the fixes sqlfluff and ruff can make, then report the rest")
+    p.add_argument("--changed", action="store_true", help="the SQL and Python files changed since the last commit (git)")
     p.set_defaults(fn=_lint)
 
     p = sub.add_parser("test", help="lint and every test (pytest on real PostgreSQL)")
