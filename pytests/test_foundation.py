@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import build_warehouse, make_database
@@ -291,3 +292,22 @@ def test_a_build_on_a_database_without_raw_data_says_to_load_it_first():
     assert result.returncode != 0
     assert f"database {env['PGDATABASE']} has no raw schema" in result.stderr
     assert "`lp generate`" in result.stderr
+
+
+def test_lp_env_gives_a_shell_where_the_project_tools_and_psql_reach_the_warehouse(warehouse):
+    """`eval "$(lp env)"`, as the README's working-by-hand loop: dbt and sqlfluff are the project's,
+    psql and dbt read the same warehouse, and partial builds select their tests as `lp dbt` does."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | warehouse.env
+    environ["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # a login shell: the venv not activated
+    script = (
+        f'eval "$({sys.executable} -m lpdata.cli env)"; '
+        "command -v dbt; command -v sqlfluff; echo $DBT_INDIRECT_SELECTION; "
+        'psql -Atc "select count(*) from raw.learners"'
+    )
+    result = subprocess.run(["bash", "-c", script], cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    dbt_path, sqlfluff_path, selection, n_learners = result.stdout.split()
+    venv_bin = str(Path(sys.executable).parent)
+    assert dbt_path == f"{venv_bin}/dbt" and sqlfluff_path == f"{venv_bin}/sqlfluff"
+    assert selection == "buildable"
+    assert int(n_learners) == warehouse.scalar("select count(*) from raw.learners") > 0

@@ -29,6 +29,8 @@ def _print_env(args: argparse.Namespace) -> int:
     for key, value in dbt_env(env).items():
         if key.startswith("PG") or key in {"DBT_PROFILES_DIR", "DBT_INDIRECT_SELECTION"}:  # PGOPTIONS: work_mem (lpdata.dbt)
             print(f"export {key}={shlex.quote(value)}")
+    # the project's tools (dbt, sqlfluff, pytest, lp) before any other install of them
+    print(f'export PATH={shlex.quote(str(Path(sys.executable).parent))}:"$PATH"')
     return 0
 
 
