@@ -166,13 +166,13 @@ def _lint(args: argparse.Namespace | None = None) -> int:
             print("no SQL or Python file changed since the last commit: nothing to lint")
             return 0
         print(f"linting {len(paths)} changed file(s): {', '.join(str(p.relative_to(PROJECT_ROOT)) for p in paths)}")
-    missing = [str(p) for p in paths if not p.is_dir() and p.suffix not in {".sql", ".py"}]
-    if missing:
-        print(f"not a SQL or Python file, nor a folder: {', '.join(missing)}", file=sys.stderr)
-        return 2
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    other = [str(p) for p in paths if not p.is_dir() and p.suffix not in {".sql", ".py"}]
+    if other:
+        print(f"not a SQL or Python file, nor a folder: {', '.join(other)}", file=sys.stderr)
         return 2
 
     def holding(suffix: str) -> list[str]:
@@ -180,6 +180,7 @@ def _lint(args: argparse.Namespace | None = None) -> int:
 
     sql = holding(".sql") if paths else SQL_PATHS
     python = holding(".py") if paths else PYTHON_PATHS
+    hint = "fix the rest by hand" if fix else "fix them, or run `lp lint --fix <path>`"
     if sql:
         # the project's config also for a file outside it (a scratch query, a model being drafted)
         rc = subprocess.call(
@@ -187,13 +188,11 @@ def _lint(args: argparse.Namespace | None = None) -> int:
             cwd=PROJECT_ROOT,
         )
         if rc != 0:
-            hint = "fix the rest by hand" if fix else "fix them, or run `lp lint --fix <path>`"
             print(f"sqlfluff found problems ({hint}).", file=sys.stderr)
             return rc
     if python:
         rc = subprocess.call([sys.executable, "-m", "ruff", "check", *(["--fix"] if fix else []), *python], cwd=PROJECT_ROOT)
         if rc != 0:
-            hint = "fix the rest by hand" if fix else "fix them, or run `lp lint --fix <path>`"
             print(f"ruff found problems ({hint}).", file=sys.stderr)
             return rc
     return 0
