@@ -6,7 +6,6 @@
 -#}
 {% macro experiment_metrics() -%}
     {%- set metrics = [] %}
-    {%- set keys = [] %}
     {%- for line in experiment_metric_registry().strip().split('\n') | map('trim') | reject('equalto', '') %}
         {%- set fields = line.split(',') | map('trim') | list %}
         {%- if fields | length != 3 or '' in fields %}
@@ -15,10 +14,9 @@
         {%- if fields[1] not in ('mean', 'proportion', 'ratio') %}
             {{- exceptions.raise_compiler_error("experiment metric " ~ fields[0] ~ ": metric_type must be mean, proportion or ratio, got '" ~ fields[1] ~ "'") }}
         {%- endif %}
-        {%- if fields[0] in keys %}
+        {%- if fields[0] in metrics | map(attribute='metric_key') | list %}
             {{- exceptions.raise_compiler_error("experiment metric " ~ fields[0] ~ " is registered twice in experiment_metric_registry") }}
         {%- endif %}
-        {%- do keys.append(fields[0]) %}
         {%- do metrics.append({'metric_key': fields[0], 'metric_type': fields[1], 'model': fields[2]}) %}
     {%- endfor %}
     {{- return(metrics) }}

@@ -1,6 +1,6 @@
 {#
     Every value of the column is a metric_key of the experiment metric registry
-    (macro experiment_metrics, macros/experimentation/experiment_metrics.sql).
+    (macro experiment_metrics, macros/experimentation/experiment_metric_list.sql).
 #}
 {% test experiment_metric_registered(model, column_name) %}
 
