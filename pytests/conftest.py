@@ -10,6 +10,8 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +90,21 @@ class Warehouse:
         return run_dbt(
             self.dbt_args(*args), self.env, target_path=target_path, check=check, capture=capture, project_dir=project_dir
         )
+
+
+def cli_environ(pg: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a person's shell: this process's, with pg instead of its libpq variables
+    when given."""
+    if pg is None:
+        return dict(os.environ)
+    return {k: v for k, v in os.environ.items() if not k.startswith("PG")} | pg
+
+
+def run_lp(*args: str, pg: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
+    """The `lp` command line as a person runs it, from cwd (with pg's libpq variables, if given)."""
+    return subprocess.run(
+        [sys.executable, "-m", "lpdata.cli", *args], cwd=cwd, env=cli_environ(pg), capture_output=True, text=True
+    )
 
 
 def project_copy(dest: Path) -> Path:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import run_lp
+
 from lpdata import PROJECT_ROOT
 from lpdata.dbt import dbt_env, run_dbt
 
@@ -30,9 +32,7 @@ def test_lint_checks_one_drafted_file_with_the_project_rules_and_fixes_it(tmp_pa
     draft.write_text("SELECT learner_id, COUNT(*) AS n_events\nFROM {{ ref('stg_player__events') }}\nGROUP BY learner_id\n")
 
     def lp_lint(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "lpdata.cli", "lint", *args], cwd=tmp_path, capture_output=True, text=True
-        )
+        return run_lp("lint", *args, cwd=tmp_path)
 
     found = lp_lint("draft.sql")
     assert found.returncode != 0

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import build_warehouse, make_database
+from conftest import build_warehouse, cli_environ, make_database, run_lp
 
 from lpdata import PROJECT_ROOT
 
@@ -270,16 +270,8 @@ def test_a_partial_build_keeps_the_views_it_did_not_select(warehouse):
             conn.execute("drop view if exists staging.adhoc_course_count")
 
 
-def lp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """The `lp` command line as a person runs it, with these libpq variables."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | env
-    return subprocess.run(
-        [sys.executable, "-m", "lpdata.cli", *args], cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True
-    )
-
-
 def test_an_unreachable_server_is_one_clear_error_not_a_traceback():
-    result = lp("dbt", "build", env={"PGHOST": "127.0.0.1", "PGPORT": "1", "PGPASSWORD": "not-printed"})
+    result = run_lp("dbt", "build", pg={"PGHOST": "127.0.0.1", "PGPORT": "1", "PGPASSWORD": "not-printed"})
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot reach PostgreSQL (host=127.0.0.1 port=1 ")
     assert "check the server and the PG* variables" in result.stderr
@@ -288,7 +280,7 @@ def test_an_unreachable_server_is_one_clear_error_not_a_traceback():
 
 def test_a_build_on_a_database_without_raw_data_says_to_load_it_first():
     env = make_database(f"lp_test_empty_{os.getpid()}")
-    result = lp("dbt", "build", "--select", "stg_platform__courses", env=env)
+    result = run_lp("dbt", "build", "--select", "stg_platform__courses", pg=env)
     assert result.returncode != 0
     assert f"database {env['PGDATABASE']} has no raw schema" in result.stderr
     assert "`lp generate`" in result.stderr
@@ -297,7 +289,7 @@ def test_a_build_on_a_database_without_raw_data_says_to_load_it_first():
 def test_lp_env_gives_a_shell_where_the_project_tools_and_psql_reach_the_warehouse(warehouse):
     """`eval "$(lp env)"`, as the README's working-by-hand loop: dbt and sqlfluff are the project's,
     psql and dbt read the same warehouse, and partial builds select their tests as `lp dbt` does."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | warehouse.env
+    environ = cli_environ(warehouse.env)
     environ["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # a login shell: the venv not activated
     script = (
         f'eval "$({sys.executable} -m lpdata.cli env)"; '
