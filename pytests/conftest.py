@@ -142,6 +142,27 @@ def make_database(name: str) -> dict[str, str]:
     return env
 
 
+# The machine's own PostgreSQL server (15 on the development and CI machines), beside the embedded 18.
+MACHINE_SERVER = {"PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "postgres"}
+
+
+def machine_server(dbname: str | None = None) -> dict[str, str]:
+    """libpq variables of the machine's server at 127.0.0.1:5432 (skip the test when it is not
+    reachable); with dbname, a fresh database on it, dropped at the end of the session."""
+    env = MACHINE_SERVER | {"PGDATABASE": "postgres"}
+    try:
+        with psycopg.connect(db.conninfo(env), connect_timeout=3):
+            pass
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
+    if dbname is None:
+        return env
+    env = env | {"PGDATABASE": dbname}
+    db.ensure_database(env, recreate=True)
+    _CREATED.append(env)
+    return env
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Drop the test databases unless LP_KEEP_TEST_DB is set (to inspect a failure)."""
     if os.environ.get("LP_KEEP_TEST_DB"):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pytest
-from conftest import build_warehouse, insert_at, project_copy
+from conftest import build_warehouse, insert_at, machine_server, project_copy
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
@@ -53,16 +53,6 @@ def _embedded_env() -> dict[str, str]:
     return env
 
 
-def _pg15_env() -> dict[str, str]:
-    env = {"PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "postgres", "PGDATABASE": "postgres"}
-    try:
-        with psycopg.connect(db.conninfo(env), connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    return env
-
-
 def _grid() -> list[tuple[float, float, int]]:
     zs = np.concatenate([np.linspace(-30, 30, 601), [-37.0, 37.0, 1e-12, -1e-12, 0.0, 1.959963984540054]])
     xs = np.concatenate([np.linspace(0, 200, 401)[1:], [1e-8, 1e-3, 0.01, 0.5, 300.0, 700.0]])
@@ -73,7 +63,7 @@ def _grid() -> list[tuple[float, float, int]]:
 
 @pytest.mark.parametrize("server", ["embedded_pg18", "pg15"])
 def test_distribution_macros_match_scipy(server: str) -> None:
-    env = _embedded_env() if server == "embedded_pg18" else _pg15_env()
+    env = _embedded_env() if server == "embedded_pg18" else machine_server()
     macros = render_statistics_macros()
     sql = (
         f"select z, x, df, {macros.normal_sf('z')} as sf, {macros.normal_cdf('z')} as cdf, "

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
-from conftest import build_warehouse, cli_environ, make_database, run_lp
+from conftest import ANCHOR, build_warehouse, cli_environ, machine_server, make_database, project_copy, run_lp
 
-from lpdata import PROJECT_ROOT
+from lpdata import PROJECT_ROOT, db
 
 SOURCES = [
     ("raw.learners", "stg_platform__learners"),
@@ -303,3 +305,41 @@ def test_lp_env_gives_a_shell_where_the_project_tools_and_psql_reach_the_warehou
     assert dbt_path == f"{venv_bin}/dbt" and sqlfluff_path == f"{venv_bin}/sqlfluff"
     assert selection == "buildable"
     assert int(n_learners) == warehouse.scalar("select count(*) from raw.learners") > 0
+
+
+@pytest.mark.slow
+def test_the_main_job_runs_on_the_machines_postgresql_server(tmp_path):
+    """The README's "a real server instead of the embedded one": the whole main job (`lp run`, as
+    `PGHOST=127.0.0.1 ... make run` runs it) on the machine's server, PostgreSQL 15 on the
+    development and CI machines (the oldest supported: no erf()), where every other warehouse of
+    the suite is on the embedded 18. Run in a copy of the project, so that its docs site, Data
+    Docs and dbt artifacts are the copy's."""
+    pg = machine_server(f"lp_test_main_job_{os.getpid()}")
+    project = project_copy(tmp_path / "project")
+    environ = cli_environ(pg) | {"PYTHONPATH": str(project / "src")}
+    environ.pop("DBT_TARGET_PATH", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "lpdata.cli", "run", "--learners", "2000", "--anchor", ANCHOR.isoformat()],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "quality checks passed" in result.stdout
+    assert f"Warehouse: host=127.0.0.1 port=5432 user=postgres dbname={pg['PGDATABASE']}" in result.stdout
+    assert (project / "target" / "static_index.html").stat().st_size > 1_000_000
+    assert (project / "artifacts" / "quality" / "data_docs" / "index.html").exists()
+
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    marts = sorted(
+        f'{n["config"]["meta"]["publish_schema"]}.{n["alias"]}'
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n.get("access") == "public"
+    )
+    with psycopg.connect(db.conninfo(pg)) as conn:
+        version = conn.execute("show server_version").fetchone()[0]
+        conn.execute("set role platform_reader")
+        empty = [m for m in marts if not conn.execute(f"select exists (select from {m})").fetchone()[0]]
+    print(f"\nmain job on PostgreSQL {version} at 127.0.0.1:5432: {len(marts)} mart versions published, none empty")
+    assert len(marts) == 14 and not empty, empty
