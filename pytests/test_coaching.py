@@ -418,3 +418,35 @@ def test_a_segment_added_by_the_documented_steps_gets_targeted(tmp_path):
     manifest = read_artifact("manifest.json", project / "target")
     assert "model.learning_platform.int_coaching_segment_stalled_twin" in manifest["nodes"]
     assert contracts.check(manifest) == ([], [])
+
+
+def test_a_segment_slip_fails_the_build_naming_it(tmp_path):
+    """Two slips in a copy of the project: a segment model without reason_detail, and a message
+    whose segment is misspelt. The build fails on each, naming it: the segment before PostgreSQL
+    would blame the union, and the message in a test whose failing rows, kept in dbt_test__audit,
+    give its message_key and segment."""
+    project = project_copy(tmp_path / "project")
+    segments = project / "models" / "intermediate" / "coaching" / "segments"
+    sql = (segments / "int_coaching_segment_stalled.sql").read_text()
+    assert sql.count("as reason_detail") == 1
+    (segments / "int_coaching_segment_stalled_twin.sql").write_text(sql.replace("as reason_detail", "as reason"))
+    insert_at(project / "macros" / "coaching_segments.sql", "        'stalled',\n", "        'stalled_twin',\n")
+    messages = project / "seeds" / "coaching_messages.csv"
+    messages.write_text(messages.read_text().rstrip("\n") + '\ntwin_back_on_track,nudge,staled_twin,1000,"One item is enough today.",true\n')
+
+    wh = build_warehouse("segment_slip", 500, build=False)
+    result = wh.dbt(
+        "build", "--select", "+int_coaching_segments_unioned", "+assert_coaching_catalogue_segments_registered",
+        check=False, project_dir=project,
+    )
+    assert result.returncode != 0
+    assert (
+        "coaching segment stalled_twin: model int_coaching_segment_stalled_twin has no column reason_detail "
+        "(it has learner_id, course_id, reason); it must return learner_id, course_id, reason_detail"
+    ) in result.stdout, result.stdout[-4000:]
+    assert "does not exist" not in result.stdout
+    failure = result.stdout.split("Failure in test assert_coaching_catalogue_segments_registered")
+    assert len(failure) == 2 and '"."dbt_test__audit"."assert_coaching_catalogue_segments_registered"' in failure[1]
+    assert wh.query("select message_key, segment from dbt_test__audit.assert_coaching_catalogue_segments_registered") == [
+        ("twin_back_on_track", "staled_twin")
+    ]

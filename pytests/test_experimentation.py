@@ -370,3 +370,53 @@ def test_a_mistyped_registry_line_stops_the_parse_naming_it(tmp_path, line: str,
     result = run_dbt(["parse"], {}, target_path=str(project / "target"), capture=True, check=False, project_dir=project)
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-3000:]
+
+
+def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None:
+    """Three slips the SQL itself does not catch, in a copy of the project: an inner join where the
+    recipe says left join (learners without activity silently leave n), a count registered as a
+    proportion, and a model without pre_value. The build fails on each, naming the metric and what
+    to mend: the missing column before PostgreSQL would blame the mart, the other two in a test
+    whose failing rows, kept in dbt_test__audit, name the metric and the broken rule."""
+    project = project_copy(tmp_path / "project")
+    metrics = project / "models" / "intermediate" / "experimentation" / "metrics"
+    sql = (metrics / "metric_enrollments.sql").read_text()
+    assert sql.count("left join") == 1
+    (metrics / "metric_enrollments_inner.sql").write_text(sql.replace("left join", "inner join"))
+    (metrics / "metric_enrollments_no_pre.sql").write_text(sql.replace("as pre_value", "as pre_window_value"))
+    insert_at(
+        project / "macros" / "experimentation" / "experiment_metrics.sql",
+        "enrollments, mean, metric_enrollments\n",
+        "enrollments_inner, mean, metric_enrollments_inner\n"
+        "enrollments_share, proportion, metric_enrollments\n"
+        "enrollments_no_pre, mean, metric_enrollments_no_pre\n",
+    )
+    wh = build_warehouse("wrong_metric", 1000, build=False)
+    result = wh.dbt("build", "--select", "+experiment_results", "+assert_metrics_cover_every_window", check=False, project_dir=project)
+    assert result.returncode != 0
+    failure = result.stdout.split("Failure in test assert_metrics_cover_every_window")
+    assert len(failure) == 2, result.stdout[-4000:]
+    assert 'select * from "' in failure[1] and '"."dbt_test__audit"."assert_metrics_cover_every_window"' in failure[1]
+    failures = wh.query("select metric_key, broken_rule, n_learner_rows from dbt_test__audit.assert_metrics_cover_every_window")
+    broken = {(key, rule.split(" (")[0].split(",")[0]): n for key, rule, n in failures}
+    n_without_enrolment = wh.scalar(
+        "select count(*) from intermediate.int_experiment_metric_windows as w where not exists ("
+        " select from staging.stg_platform__enrollments as e where e.learner_id = w.learner_id"
+        " and e.enrolled_at >= w.pre_window_start_at and e.enrolled_at < w.window_end_at)"
+    )
+    assert set(broken) == {("enrollments_inner", "windows without a row"), ("enrollments_share", "registered as proportion")}
+    assert broken[("enrollments_inner", "windows without a row")] == n_without_enrolment > 0
+    assert wh.scalar("select to_regclass('audit_experimentation.experiment_learner_metrics_v1')") is None  # skipped
+
+    # with those two mended, the model without pre_value stops the mart, which names it
+    registry = project / "macros" / "experimentation" / "experiment_metrics.sql"
+    registry.write_text(registry.read_text().replace("enrollments_inner, mean, metric_enrollments_inner\n", "")
+                        .replace("enrollments_share, proportion, metric_enrollments\n", ""))
+    result = wh.dbt("build", "--select", "+experiment_results", check=False, project_dir=project)
+    assert result.returncode != 0
+    assert (
+        "experiment metric enrollments_no_pre (registered as mean in macros/experimentation/experiment_metrics.sql; "
+        "docs/experimentation.md): model metric_enrollments_no_pre has no column pre_value (it has experiment_key, "
+        "learner_id, value, pre_window_value); it must return experiment_key, learner_id, value, pre_value"
+    ) in result.stdout, result.stdout[-4000:]
+    assert "does not exist" not in result.stdout

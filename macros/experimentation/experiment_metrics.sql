@@ -29,6 +29,8 @@ quiz_pass_rate, ratio, metric_quiz_pass_rate
 -#}
 {% macro union_experiment_metrics() -%}
     {%- for metric in experiment_metrics() %}
+    {%- set columns = ['experiment_key', 'learner_id'] + (['numerator', 'denominator', 'pre_numerator', 'pre_denominator'] if metric.metric_type == 'ratio' else ['value', 'pre_value']) %}
+    {{- require_columns(metric.model, columns, "experiment metric " ~ metric.metric_key ~ " (registered as " ~ metric.metric_type ~ " in macros/experimentation/experiment_metrics.sql; docs/experimentation.md)") }}
     {%- if not loop.first %}
     union all
     {%- endif %}

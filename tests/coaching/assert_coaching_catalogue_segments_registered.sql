@@ -1,5 +1,8 @@
 -- Every message of the seed catalogue targets a segment registered in macros/coaching_segments.sql
--- (a typo would silently never send). Fails on every message with an unknown segment.
+-- (a typo would silently never send). Fails on every message with an unknown segment, kept in
+-- dbt_test__audit (dbt's failure message gives the query that lists them).
+{{ config(store_failures=true) }}
+
 with
 
 catalogue as (

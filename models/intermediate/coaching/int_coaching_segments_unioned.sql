@@ -5,6 +5,8 @@ with
 
 segments as (
     {% for segment in coaching_segments() %}
+    {%- set segment_columns = ['learner_id', 'course_id', 'reason_detail'] %}
+    {{- require_columns('int_coaching_segment_' ~ segment, segment_columns, 'coaching segment ' ~ segment) }}
     select
         learner_id,
         course_id,
