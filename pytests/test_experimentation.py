@@ -9,6 +9,7 @@ PostgreSQL 15 server at 127.0.0.1:5432 (skipped when not reachable), over a grid
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -373,11 +374,12 @@ def test_a_mistyped_registry_line_stops_the_parse_naming_it(tmp_path, line: str,
 
 
 def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None:
-    """Three slips the SQL itself does not catch, in a copy of the project: an inner join where the
+    """Four slips the SQL itself does not catch, in a copy of the project: an inner join where the
     recipe says left join (learners without activity silently leave n), a count registered as a
-    proportion, and a model without pre_value. The build fails on each, naming the metric and what
-    to mend: the missing column before PostgreSQL would blame the mart, the other two in a test
-    whose failing rows, kept in dbt_test__audit, name the metric and the broken rule."""
+    proportion, a model without pre_value, and a misspelt experiment in the analysis plan (no
+    results, silently). The documented build (`-s +experiment_results`) fails on each, naming it:
+    the missing column before PostgreSQL would blame the mart, the others in tests whose failing
+    rows, kept in dbt_test__audit, name the metric and broken rule, or the experiment key."""
     project = project_copy(tmp_path / "project")
     metrics = project / "models" / "intermediate" / "experimentation" / "metrics"
     sql = (metrics / "metric_enrollments.sql").read_text()
@@ -391,9 +393,16 @@ def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None
         "enrollments_share, proportion, metric_enrollments\n"
         "enrollments_no_pre, mean, metric_enrollments_no_pre\n",
     )
+    plans = project / "seeds" / "experimentation" / "experiment_analysis_plans.csv"
+    plans.write_text(plans.read_text().rstrip("\n") + "\nreco_carusel,enrollments,secondary\n")  # a misspelt experiment
     wh = build_warehouse("wrong_metric", 1000, build=False)
     result = wh.dbt("build", "--select", "+experiment_results", "+assert_metrics_cover_every_window", check=False, project_dir=project)
     assert result.returncode != 0
+    plan_failure = result.stdout.split("Failure in test relationships_experiment_analysis_plans_experiment_key")
+    assert len(plan_failure) == 2, result.stdout[-4000:]
+    stored = re.search(r'select \* from "[^"]+"\."dbt_test__audit"\."([a-z0-9_]+)"', plan_failure[1])
+    assert stored, plan_failure[1][:2000]
+    assert wh.query(f"select * from dbt_test__audit.{stored.group(1)}") == [("reco_carusel",)]
     failure = result.stdout.split("Failure in test assert_metrics_cover_every_window")
     assert len(failure) == 2, result.stdout[-4000:]
     assert 'select * from "' in failure[1] and '"."dbt_test__audit"."assert_metrics_cover_every_window"' in failure[1]
@@ -408,7 +417,8 @@ def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None
     assert broken[("enrollments_inner", "windows without a row")] == n_without_enrolment > 0
     assert wh.scalar("select to_regclass('audit_experimentation.experiment_learner_metrics_v1')") is None  # skipped
 
-    # with those two mended, the model without pre_value stops the mart, which names it
+    # with the others mended, the model without pre_value stops the mart, which names it
+    plans.write_text(plans.read_text().replace("reco_carusel,enrollments,secondary\n", ""))
     registry = project / "macros" / "experimentation" / "experiment_metrics.sql"
     registry.write_text(registry.read_text().replace("enrollments_inner, mean, metric_enrollments_inner\n", "")
                         .replace("enrollments_share, proportion, metric_enrollments\n", ""))
