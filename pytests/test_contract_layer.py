@@ -77,6 +77,23 @@ def test_latest_view_points_at_latest_version_and_old_version_stays(warehouse):
     )
 
 
+def test_every_published_relation_describes_itself_and_every_column_in_the_database(warehouse):
+    """`\\d+` in psql (or any catalog browser) shows what the docs site shows: the mart's
+    description on every published table and on the unversioned view, and each column's on both."""
+    for relation in public_marts(warehouse):
+        comment, columns, described = warehouse.query(
+            f"""
+            select obj_description('{relation}'::regclass, 'pg_class'),
+                   count(*), count(col_description('{relation}'::regclass, attnum))
+            from pg_attribute where attrelid = '{relation}'::regclass and attnum > 0 and not attisdropped
+            """
+        )[0]
+        assert comment and len(comment) > 40, relation
+        assert described == columns > 0, f"{relation}: {described} of {columns} columns described"
+    view = warehouse.scalar("select obj_description('core.dim_learners'::regclass, 'pg_class')")
+    assert view.startswith("Latest version (v2) of dim_learners: One row per learner")
+
+
 @pytest.fixture(scope="module")
 def wap_warehouse():
     return build_warehouse("wap", learners=400, select="+path:models/marts/core")

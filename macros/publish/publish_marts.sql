@@ -163,7 +163,19 @@
                 execute {{ sql_string('create view ' ~ view ~ ' as ' ~ definition) }};
             end;
         end $view$;
-        comment on view {{ view }} is {{ sql_string('Latest version (v' ~ node.version ~ ') of ' ~ node.name ~ '.') }};
+        comment on view {{ view }} is {{ sql_string('Latest version (v' ~ node.version ~ ') of ' ~ node.name ~ ': ' ~ node.description | trim) }};
+        {#- the view's columns carry the version's column descriptions, as the table's do #}
+        do $comments$ declare col record; begin
+            for col in
+                select att.attname, col_description(att.attrelid, att.attnum) as description
+                from pg_attribute as att
+                where att.attrelid = to_regclass({{ sql_string(adapter.quote(publish_schema) ~ '.' ~ adapter.quote(node.alias)) }})
+                    and att.attnum > 0 and not att.attisdropped
+                    and col_description(att.attrelid, att.attnum) is not null
+            loop
+                execute format('comment on column %s.%I is %L', {{ sql_string(view) }}, col.attname, col.description);
+            end loop;
+        end $comments$;
         grant select on {{ view }} to {{ var('reader_role') }};
     {%- endif -%}
 {% endmacro %}
