@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import run_lp
 
 from lpdata import PROJECT_ROOT
-from lpdata.dbt import dbt_env, run_dbt
+from lpdata.dbt import dbt_env, read_artifact, run_dbt
 
 
 def test_dbt_bouncer_conventions_pass():
@@ -73,3 +73,24 @@ def test_lint_changed_picks_the_edited_and_new_sql_and_python_files(tmp_path):
     (repo / "target").mkdir()
     (repo / "target/compiled.sql").write_text("select 3\n")  # ignored
     assert changed_files(repo) == [repo / "models/a.sql", repo / "src/y.py"]
+
+
+def test_every_mart_description_says_how_to_read_it_and_its_key():
+    """The docs site shows a mart's build relation (audit_<product>, which consumers cannot read);
+    each public mart's description says what they do read, and its primary key, which the site
+    does not show. Checked against the contract, so neither goes stale."""
+    run_dbt(["parse"], {}, target_path="target_bouncer", capture=True)
+    manifest = read_artifact("manifest.json", "target_bouncer")
+    stale = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node.get("access") != "public":
+            continue
+        schema, name = node["config"]["meta"]["publish_schema"], node["name"]
+        key = next(c["columns"] for c in node["constraints"] if c["type"] == "primary_key")
+        expected = (
+            f"Read it as `{schema}.{name}` (the latest version, v{node['latest_version']}) or by version as "
+            f"`{schema}.{name}_v<N>`; primary key ({', '.join(key)})."
+        )
+        if expected not in " ".join(node["description"].split()):
+            stale.append(f"{name} v{node['version']}: {expected}")
+    assert not stale, "\n".join(stale)
