@@ -100,11 +100,16 @@ def cli_environ(pg: dict[str, str] | None = None) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PG")} | pg
 
 
-def run_lp(*args: str, pg: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
-    """The `lp` command line as a person runs it, from cwd (with pg's libpq variables, if given)."""
-    return subprocess.run(
-        [sys.executable, "-m", "lpdata.cli", *args], cwd=cwd, env=cli_environ(pg), capture_output=True, text=True
-    )
+def run_lp(
+    *args: str, pg: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT, project: Path | None = None
+) -> subprocess.CompletedProcess:
+    """The `lp` command line as a person runs it, from cwd (with pg's libpq variables, if given); with
+    project, the lp of that copy of the project (project_copy), on its files (cwd defaults to it)."""
+    environ = cli_environ(pg)
+    if project is not None:
+        environ["PYTHONPATH"] = str(project / "src")
+        cwd = project if cwd == PROJECT_ROOT else cwd
+    return subprocess.run([sys.executable, "-m", "lpdata.cli", *args], cwd=cwd, env=environ, capture_output=True, text=True)
 
 
 def project_copy(dest: Path) -> Path:

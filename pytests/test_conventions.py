@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import run_lp
+from conftest import project_copy, run_lp
 
 from lpdata import PROJECT_ROOT
 from lpdata.dbt import dbt_env, read_artifact, run_dbt
@@ -49,6 +49,12 @@ def test_lint_checks_one_drafted_file_with_the_project_rules_and_fixes_it(tmp_pa
     assert lp_lint("draft.yml").returncode == 2
 
 
+def _commit_all(repo: Path) -> None:
+    """A git repository of repo's files, all committed: the base `lp lint --changed` compares with."""
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
 def test_lint_changed_picks_the_edited_and_new_sql_and_python_files(tmp_path):
     """`lp lint --changed` lints what a contributor touched since the last commit: edited and new
     files of the linted folders, not deleted, ignored or other files."""
@@ -59,13 +65,7 @@ def test_lint_changed_picks_the_edited_and_new_sql_and_python_files(tmp_path):
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text("select 1\n")
     (repo / ".gitignore").write_text("target/\n")
-
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-
-    git("init", "-q")
-    git("add", "-A")
-    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    _commit_all(repo)
     (repo / "models/a.sql").write_text("select 2\n")  # edited
     (repo / "models/b.sql").unlink()  # deleted
     (repo / "src/y.py").write_text("x = 1\n")  # new
@@ -94,3 +94,61 @@ def test_every_mart_description_says_how_to_read_it_and_its_key():
         if expected not in " ".join(node["description"].split()):
             stale.append(f"{name} v{node['version']}: {expected}")
     assert not stale, "\n".join(stale)
+
+
+def _words(text: str) -> str:
+    """Text with its line wrapping undone (argparse wraps the help to the terminal's width)."""
+    return " ".join(text.split())
+
+
+def test_lint_leaves_what_sqlfluffignore_excludes_out_and_says_so_once(tmp_path):
+    """The jinja templater cannot lint macro definitions, so .sqlfluffignore excludes them; given by
+    name (`lp lint --changed` after a macro edit) sqlfluff warned "Exact file path ... was given but
+    it was ignored" for each. lp leaves out what the project's .sqlfluffignore excludes (its
+    patterns, here one more than the committed ones) and says which in one line; the help names them."""
+    project = project_copy(tmp_path / "project")
+    with (project / ".sqlfluffignore").open("a") as ignore:
+        ignore.write("analyses/quarantine_report.sql\n")
+    assert "not macros/, tests/generic/, analyses/quarantine_report.sql: .sqlfluffignore excludes them" in _words(
+        run_lp("lint", "--help", project=project).stdout
+    )
+    _commit_all(project)
+    with (project / "macros/round_score.sql").open("a") as macro:
+        macro.write("{# edited #}\n")
+    (project / "analyses/quarantine_report.sql").write_text("select 1 as one\n")
+    (project / "tests/generic/new_test.sql").write_text("{% test new_test(model) %}select 1{% endtest %}\n")
+    (project / "analyses/draft.sql").write_text("SELECT 1 AS one\n")
+
+    found = run_lp("lint", "--changed", project=project)
+    skipped = "analyses/quarantine_report.sql, macros/round_score.sql, tests/generic/new_test.sql"
+    assert found.stdout.splitlines()[:2] == [
+        f"linting 4 changed file(s): analyses/draft.sql, {skipped}",
+        f"not linted, .sqlfluffignore excludes them: {skipped}",
+    ]
+    assert "Exact file path" not in found.stdout + found.stderr
+    assert f"== [{project / 'analyses/draft.sql'}] FAIL" in found.stdout and "CP01" in found.stdout
+    assert found.returncode != 0 and "sqlfluff found problems" in found.stderr
+
+    (project / "analyses/draft.sql").unlink()
+    rest = run_lp("lint", "--changed", project=project)
+    assert rest.returncode == 0, rest.stdout + rest.stderr
+    assert rest.stdout.splitlines()[1:] == [f"not linted, .sqlfluffignore excludes them: {skipped}", "nothing left to lint"]
+    assert rest.stderr == ""
+
+
+def test_lint_runs_both_tools_and_reports_each_failure(tmp_path):
+    """A sqlfluff failure used to return before ruff ran, hiding the Python findings (and fixes)."""
+    (tmp_path / "draft.sql").write_text("SELECT 1 AS one\n")
+    (tmp_path / "helper.py").write_text("import os\n")
+
+    found = run_lp("lint", "draft.sql", "helper.py", cwd=tmp_path)
+    assert found.returncode != 0
+    assert "CP01" in found.stdout and "F401" in found.stdout
+    assert "sqlfluff found problems" in found.stderr and "ruff found problems" in found.stderr
+
+    # --fix: sqlfluff cannot parse the query, ruff still removes the unused import
+    (tmp_path / "draft.sql").write_text("selec 1 frm\n")
+    fixed = run_lp("lint", "--fix", "draft.sql", "helper.py", cwd=tmp_path)
+    assert fixed.returncode != 0
+    assert "sqlfluff found problems (fix the rest by hand)." in fixed.stderr and "ruff found" not in fixed.stderr
+    assert (tmp_path / "helper.py").read_text() == ""

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import pathspec
 import psycopg
 
 from . import PROJECT_ROOT, db
@@ -155,10 +156,63 @@ def changed_files(root: Path = PROJECT_ROOT) -> list[Path]:
     )
 
 
+def sqlfluff_ignores(root: Path = PROJECT_ROOT) -> list[str]:
+    """The patterns of the project's .sqlfluffignore (gitignore syntax), none if it has no such file."""
+    path = root / ".sqlfluffignore"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def sqlfluff_ignored(paths: list[Path], root: Path = PROJECT_ROOT) -> list[Path]:
+    """The paths (files or folders) of the project that its .sqlfluffignore excludes. sqlfluff
+    skips them itself, but warns about each file given by name ("Exact file path ... was given but
+    it was ignored"), so lp leaves them out and says so once."""
+    spec = pathspec.PathSpec.from_lines("gitwildmatch", sqlfluff_ignores(root))
+    return [
+        p
+        for p in paths
+        if p.is_relative_to(root) and spec.match_file(p.relative_to(root).as_posix() + ("/" if p.is_dir() else ""))
+    ]
+
+
+def _shown(paths: list[Path]) -> str:
+    """Paths for a message: relative to the project when inside it."""
+    return ", ".join(str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else str(p) for p in paths)
+
+
+def _sqlfluff(paths: list[str], fix: bool) -> int:
+    # the project's config also for a file outside it (a scratch query, a model being drafted)
+    # sqlfluff's worker pool (.sqlfluff: processes) often ends with a harmless "leaked semaphore"
+    # warning of Python's resource tracker (sqlfluff issue 4080): not a finding, so not shown
+    warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:resource_tracker:UserWarning"]))
+    return subprocess.call(
+        [sys.executable, "-m", "sqlfluff", "fix" if fix else "lint", "--config", str(PROJECT_ROOT / ".sqlfluff"), *paths],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONWARNINGS": warnings},
+    )
+
+
+def _ruff(paths: list[str], fix: bool) -> int:
+    return subprocess.call([sys.executable, "-m", "ruff", "check", *(["--fix"] if fix else []), *paths], cwd=PROJECT_ROOT)
+
+
+def lint_help() -> str:
+    """What `lp lint` lints, from SQL_PATHS and .sqlfluffignore, so that the help stays true when either changes."""
+    skipped = [pattern for pattern in sqlfluff_ignores() if pattern.split("/")[0] in SQL_PATHS]
+    linted = [folder for folder in SQL_PATHS if folder not in {pattern.rstrip("/") for pattern in skipped}]
+    return (
+        f"sqlfluff on the SQL of {', '.join(linted)} (not {', '.join(skipped)}: .sqlfluffignore excludes them); "
+        f"ruff on the Python of {', '.join(PYTHON_PATHS)}"
+    )
+
+
 def _lint(args: argparse.Namespace | None = None) -> int:
     """sqlfluff on the SQL (jinja templater: no database needed), ruff on the Python tooling and
     tests; only the given files or folders, if any (a folder goes to both), fixing what the tools
-    can with --fix."""
+    can with --fix. sqlfluff never gets what .sqlfluffignore excludes: the macro definitions
+    (macros/, tests/generic/) are what the jinja templater loads to render the rest
+    (.sqlfluff: load_macros_from_path), not SQL it can lint, and given one by name it warns on every
+    run. Both tools always run, so that a SQL finding does not hide the Python ones."""
     paths = [Path(p).resolve() for p in getattr(args, "paths", None) or []]
     fix = bool(getattr(args, "fix", False))
     if getattr(args, "changed", False):
@@ -166,7 +220,7 @@ def _lint(args: argparse.Namespace | None = None) -> int:
         if not paths:
             print("no SQL or Python file changed since the last commit: nothing to lint")
             return 0
-        print(f"linting {len(paths)} changed file(s): {', '.join(str(p.relative_to(PROJECT_ROOT)) for p in paths)}")
+        print(f"linting {len(paths)} changed file(s): {_shown(paths)}")
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
@@ -176,31 +230,29 @@ def _lint(args: argparse.Namespace | None = None) -> int:
         print(f"not a SQL or Python file, nor a folder: {', '.join(other)}", file=sys.stderr)
         return 2
 
-    def holding(suffix: str) -> list[str]:
-        return [str(p) for p in paths if p.suffix == suffix or (p.is_dir() and any(p.rglob(f"*{suffix}")))]
+    def holding(suffix: str) -> list[Path]:
+        return [p for p in paths if p.suffix == suffix or (p.is_dir() and any(p.rglob(f"*{suffix}")))]
 
-    sql = holding(".sql") if paths else SQL_PATHS
-    python = holding(".py") if paths else PYTHON_PATHS
+    sql, python = holding(".sql"), holding(".py")
+    skipped = sqlfluff_ignored(sql)
+    if skipped:
+        print(f"not linted, .sqlfluffignore excludes them: {_shown(skipped)}")
+        sql = [p for p in sql if p not in skipped]
+        if not sql and not python:
+            print("nothing left to lint")
+            return 0
+    sql_targets = [str(p) for p in sql] if paths else SQL_PATHS
+    python_targets = [str(p) for p in python] if paths else PYTHON_PATHS
     hint = "fix the rest by hand" if fix else "fix them, or run `lp lint --fix <path>`"
-    if sql:
-        # the project's config also for a file outside it (a scratch query, a model being drafted)
-        # sqlfluff's worker pool (.sqlfluff: processes) often ends with a harmless "leaked semaphore"
-        # warning of Python's resource tracker (sqlfluff issue 4080): not a finding, so not shown
-        warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:resource_tracker:UserWarning"]))
-        rc = subprocess.call(
-            [sys.executable, "-m", "sqlfluff", "fix" if fix else "lint", "--config", str(PROJECT_ROOT / ".sqlfluff"), *sql],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, "PYTHONWARNINGS": warnings},
-        )
+    failed = 0
+    for tool, run, targets in (("sqlfluff", _sqlfluff, sql_targets), ("ruff", _ruff, python_targets)):
+        if not targets:
+            continue
+        rc = run(targets, fix)
         if rc != 0:
-            print(f"sqlfluff found problems ({hint}).", file=sys.stderr)
-            return rc
-    if python:
-        rc = subprocess.call([sys.executable, "-m", "ruff", "check", *(["--fix"] if fix else []), *python], cwd=PROJECT_ROOT)
-        if rc != 0:
-            print(f"ruff found problems ({hint}).", file=sys.stderr)
-            return rc
-    return 0
+            print(f"{tool} found problems ({hint}).", file=sys.stderr)
+            failed = failed or rc
+    return failed
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -249,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dbt_build_args", nargs="*", help="extra arguments for dbt build (after --)")
     p.set_defaults(fn=_run)
 
-    p = sub.add_parser("lint", help="sqlfluff on models, tests, macros and analyses; ruff on the Python")
+    p = sub.add_parser("lint", help=lint_help(), description=lint_help())
     p.add_argument("paths", nargs="*", help="only these files or folders (default: the whole project)")
     p.add_argument("--fix", action="store_true", help="apply the fixes sqlfluff and ruff can make, then report the rest")
     p.add_argument("--changed", action="store_true", help="the SQL and Python files changed since the last commit (git)")
