@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -286,6 +287,20 @@ def test_a_build_on_a_database_without_raw_data_says_to_load_it_first():
     assert result.returncode != 0
     assert f"database {env['PGDATABASE']} has no raw schema" in result.stderr
     assert "`lp generate`" in result.stderr
+
+
+@pytest.mark.parametrize("server", ["selected", "machine"])
+def test_lp_db_up_names_the_servers_version_as_people_write_it(server):
+    """`lp db up` printed server_version_num ("PostgreSQL 180004 ready"); it prints the release
+    (18.4, 15.20), without what a packager appends to server_version ("15.20 (Debian ...)")."""
+    pg = machine_server() if server == "machine" else None
+    env = db.pg_env(cli_environ(pg))
+    with db.connect(env) as conn:
+        release = conn.execute("show server_version").fetchone()[0].split()[0]
+    result = run_lp("db", "up", pg=pg)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"PostgreSQL {release} ready: {db.conninfo(env)}\n"
+    assert re.fullmatch(r"\d+\.\d+", release)
 
 
 def test_lp_env_gives_a_shell_where_the_project_tools_and_psql_reach_the_warehouse(warehouse):

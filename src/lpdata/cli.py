@@ -40,7 +40,7 @@ def _db(args: argparse.Namespace) -> int:
     if args.action == "up":
         env = db.pg_env()
         db.ensure_database(env)
-        print(f"PostgreSQL {db.server_version(env)} ready: {db.conninfo(env)}")
+        print(f"PostgreSQL {db.server_release(env)} ready: {db.conninfo(env)}")
     elif args.action == "down":
         if db.uses_external_server():
             print("PG* variables point at an external server; nothing to stop.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -147,3 +148,13 @@ def has_schema(env: dict[str, str], name: str) -> bool:
 def server_version(env: dict[str, str]) -> int:
     with connect(env) as conn:
         return int(conn.execute("show server_version_num").fetchone()[0])
+
+
+def server_release(env: dict[str, str]) -> str:
+    """The server's version as people write it ("18.0", "15.20"), for messages: `show server_version`
+    without what a packager appends ("15.20 (Debian 15.20-0+deb12u1)"); server_version_num
+    (180000) is the one to compare."""
+    with connect(env) as conn:
+        text = conn.execute("show server_version").fetchone()[0]
+    match = re.match(r"\d+(\.\d+)*", text)
+    return match.group() if match else text
