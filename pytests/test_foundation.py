@@ -303,6 +303,24 @@ def test_lp_db_up_names_the_servers_version_as_people_write_it(server):
     assert re.fullmatch(r"\d+\.\d+", release)
 
 
+@pytest.mark.parametrize(
+    ("command", "lines"),
+    [
+        ("db", [r"up\s+start the embedded PostgreSQL", r"down\s+stop the embedded PostgreSQL"]),
+        ("contracts", [r"check\s+compare the public marts' contracts", r"snapshot\s+rewrite contracts/public_contracts.json"]),
+        ("dbt", [r"Run dbt on the selected warehouse .* DBT_INDIRECT_SELECTION=buildable .* PGOPTIONS .*work_mem="]),
+    ],
+)
+def test_the_help_of_a_command_says_what_each_action_does(command, lines):
+    """`lp db -h` and `lp contracts -h` listed {up,down} and {check,snapshot} and nothing more; `lp dbt -h`
+    said nothing of the environment it sets, which makes a partial build differ from plain dbt's."""
+    result = run_lp(command, "-h")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    for line in lines:
+        assert re.search(line, text), result.stdout
+
+
 def test_lp_env_gives_a_shell_where_the_project_tools_and_psql_reach_the_warehouse(warehouse):
     """`eval "$(lp env)"`, as the README's working-by-hand loop: dbt and sqlfluff are the project's,
     psql and dbt read the same warehouse, and partial builds select their tests as `lp dbt` does."""

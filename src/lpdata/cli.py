@@ -20,7 +20,7 @@ import pathspec
 import psycopg
 
 from . import PROJECT_ROOT, db
-from .dbt import dbt_env, read_artifact, run_dbt
+from .dbt import INDIRECT_SELECTION, dbt_env, read_artifact, run_dbt, session_options
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 
@@ -315,14 +315,28 @@ def build_parser() -> argparse.ArgumentParser:
         "contracts",
         help="check public mart contracts against the committed snapshot, or refresh it (and the ODCS export)",
     )
-    p.add_argument("action", choices=["check", "snapshot"])
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser(
+        "check",
+        help="compare the public marts' contracts with contracts/public_contracts.json: BREAKING and "
+        "changed lines, exit 1 on any difference",
+    )
+    actions.add_parser(
+        "snapshot", help="rewrite contracts/public_contracts.json and the ODCS contracts in contracts/odcs/ from the models"
+    )
     p.set_defaults(fn=_contracts)
 
     p = sub.add_parser("env", help="print export lines for psql/dbt: eval \"$(lp env)\"")
     p.set_defaults(fn=_print_env)
 
     p = sub.add_parser("db", help="start or stop the embedded PostgreSQL")
-    p.add_argument("action", choices=["up", "down"])
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser(
+        "up",
+        help="start the embedded PostgreSQL in .pgdata/ (or use the PG* server), create the database, "
+        "print the server's version and connection",
+    )
+    actions.add_parser("down", help="stop the embedded PostgreSQL (nothing to stop on a PG* server)")
     p.set_defaults(fn=_db)
 
     p = sub.add_parser("generate", help="write synthetic raw data")
@@ -334,7 +348,16 @@ def build_parser() -> argparse.ArgumentParser:
         add_arguments(p)
     p.set_defaults(fn=_generate)
 
-    p = sub.add_parser("dbt", help="run dbt with the selected database, e.g. lp dbt -- build -s dim_learners")
+    p = sub.add_parser(
+        "dbt",
+        help="run dbt with the selected database, e.g. lp dbt -- build -s dim_learners",
+        description=(
+            "Run dbt on the selected warehouse (the PG* server, else the embedded PostgreSQL), with the project's "
+            f"profiles.yml, DBT_INDIRECT_SELECTION={INDIRECT_SELECTION} (a partial build runs the tests of what it "
+            "selects and of what that reads, not one that also reads a model it does not rebuild) and the build's "
+            f"session settings in PGOPTIONS ({session_options()}), as `eval \"$(lp env)\"` exports them."
+        ),
+    )
     p.add_argument("dbt_args", nargs=argparse.REMAINDER)
     p.set_defaults(fn=_dbt)
 
