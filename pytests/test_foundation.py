@@ -321,6 +321,16 @@ def test_the_help_of_a_command_says_what_each_action_does(command, lines):
         assert re.search(line, text), result.stdout
 
 
+def test_lp_test_no_lint_runs_pytest_alone_with_the_given_arguments(tmp_path):
+    """`lp test -- <pytest args>` linted the whole project first (about a minute) before every run of
+    a few tests; `--no-lint` runs pytest alone."""
+    (tmp_path / "test_tiny.py").write_text("def test_selected():\n    pass\n\n\ndef test_other():\n    pass\n")
+    result = run_lp("test", "--no-lint", "--", str(tmp_path), "-k", "selected", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 1 deselected" in result.stdout
+    assert "All Finished" not in result.stdout and "All checks passed" not in result.stdout  # neither sqlfluff nor ruff
+
+
 def test_lp_env_gives_a_shell_where_the_project_tools_and_psql_reach_the_warehouse(warehouse):
     """`eval "$(lp env)"`, as the README's working-by-hand loop: dbt and sqlfluff are the project's,
     psql and dbt read the same warehouse, and partial builds select their tests as `lp dbt` does."""

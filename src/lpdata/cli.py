@@ -256,10 +256,12 @@ def _lint(args: argparse.Namespace | None = None) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    """Every test: lint the SQL and Python, then pytest (which builds warehouses on real PostgreSQL)."""
-    rc = _lint()
-    if rc != 0:
-        return rc
+    """Every test: lint the SQL and Python, then pytest (which builds warehouses on real PostgreSQL).
+    --no-lint: pytest alone, for the loop on a few tests (the whole lint takes about a minute)."""
+    if not args.no_lint:
+        rc = _lint()
+        if rc != 0:
+            return rc
     return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=PROJECT_ROOT)
 
 
@@ -308,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=_lint)
 
     p = sub.add_parser("test", help="lint and every test (pytest on real PostgreSQL)")
+    p.add_argument("--no-lint", action="store_true", help="skip the lint, run pytest alone (e.g. on a few tests)")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     p.set_defaults(fn=_test)
 
