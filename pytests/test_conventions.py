@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,9 +132,35 @@ def test_lint_leaves_what_sqlfluffignore_excludes_out_and_says_so_once(tmp_path)
 
     (project / "analyses/draft.sql").unlink()
     rest = run_lp("lint", "--changed", project=project)
-    assert rest.returncode == 0, rest.stdout + rest.stderr
-    assert rest.stdout.splitlines()[1:] == [f"not linted, .sqlfluffignore excludes them: {skipped}", "nothing left to lint"]
-    assert rest.stderr == ""
+    assert rest.stdout.splitlines()[1:3] == [
+        f"not linted, .sqlfluffignore excludes them: {skipped}",
+        "nothing left to lint but the conventions",
+    ]
+    assert "Exact file path" not in rest.stdout + rest.stderr and "sqlfluff found" not in rest.stderr
+    # the conventions still read the changed project: the new generic test has no description
+    assert rest.returncode != 0 and "dbt-bouncer found convention problems" in rest.stderr
+    assert "new_test" in rest.stdout
+
+
+def test_lint_changed_runs_the_conventions_when_the_dbt_project_changed(tmp_path):
+    """A model without its yml entry builds, lints and gets no key test, description or docs, and
+    one reading now() builds too; `lp lint --changed` runs dbt-bouncer when a file of the dbt
+    project changed, so the local loop reports both (before, only the test command did, or
+    nothing), and says nothing to lint when nothing changed."""
+    project = project_copy(tmp_path / "project")
+    _commit_all(project)
+    quiet = run_lp("lint", "--changed", project=project)
+    assert quiet.returncode == 0 and "nothing to lint" in quiet.stdout and "bouncer" not in quiet.stdout
+
+    segments = project / "models" / "intermediate" / "coaching" / "segments"
+    sql = (segments / "int_coaching_segment_stalled.sql").read_text()
+    (segments / "int_coaching_segment_stalled_twin.sql").write_text(sql.replace("{{ as_of() }}", "now()"))
+    found = run_lp("lint", "--changed", project=project)
+    assert found.returncode != 0
+    assert "dbt-bouncer found convention problems" in found.stderr
+    assert re.search(r"check_model_description_populated:\d+:int_coaching_segment_stalled_twin", found.stdout)
+    # and "now" is as_of(), so that builds are reproducible
+    assert re.search(r"check_model_code_does_not_contain_regexp_pattern:\d+:int_coaching_segment_stalled_twin", found.stdout)
 
 
 def test_lint_runs_both_tools_and_reports_each_failure(tmp_path):

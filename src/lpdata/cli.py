@@ -156,6 +156,39 @@ def changed_files(root: Path = PROJECT_ROOT) -> list[Path]:
     )
 
 
+# what dbt-bouncer reads (the manifest): a change to any of these can break a convention
+DBT_PROJECT_PATHS = ("models/", "seeds/", "tests/", "macros/", "analyses/", "dbt_project.yml", "dbt-bouncer.yml")
+
+
+def dbt_project_changed(root: Path = PROJECT_ROOT) -> bool:
+    """Whether a file of the dbt project (SQL, yml, seeds; DBT_PROJECT_PATHS) differs from the last
+    commit or is new to git."""
+    names = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "--", *DBT_PROJECT_PATHS],
+        cwd=root, capture_output=True, text=True, check=True,
+    ).stdout
+    return bool(names.strip())
+
+
+def _bouncer() -> int:
+    """dbt-bouncer on a fresh parse (no database needed): the project's conventions
+    (dbt-bouncer.yml), e.g. a new model without its yml entry, description, key test or owner,
+    which neither sqlfluff nor `dbt build` reports."""
+    target = "target_bouncer"
+    parsed = run_dbt(["parse"], {}, target_path=target, capture=True, check=False)
+    if parsed.returncode != 0:
+        print((parsed.stdout or "")[-3000:], file=sys.stderr)
+        return parsed.returncode
+    bouncer = Path(sys.executable).with_name("dbt-bouncer")
+    return subprocess.call(
+        [str(bouncer) if bouncer.exists() else "dbt-bouncer", "--config-file", "dbt-bouncer.yml"],
+        cwd=PROJECT_ROOT,
+        # rich draws its table of failed checks to the terminal's width, 80 columns when not a
+        # terminal, which cut the check names and hid the messages
+        env=dbt_env({}, {"DBT_TARGET_PATH": target, "COLUMNS": os.environ.get("COLUMNS", "200")}),
+    )
+
+
 def sqlfluff_ignores(root: Path = PROJECT_ROOT) -> list[str]:
     """The patterns of the project's .sqlfluffignore (gitignore syntax), none if it has no such file."""
     path = root / ".sqlfluffignore"
@@ -202,7 +235,8 @@ def lint_help() -> str:
     linted = [folder for folder in SQL_PATHS if folder not in {pattern.rstrip("/") for pattern in skipped}]
     return (
         f"sqlfluff on the SQL of {', '.join(linted)} (not {', '.join(skipped)}: .sqlfluffignore excludes them); "
-        f"ruff on the Python of {', '.join(PYTHON_PATHS)}"
+        f"ruff on the Python of {', '.join(PYTHON_PATHS)}; dbt-bouncer's conventions (dbt-bouncer.yml) "
+        "when linting the whole project, or with --changed when a file of the dbt project changed"
     )
 
 
@@ -215,12 +249,18 @@ def _lint(args: argparse.Namespace | None = None) -> int:
     run. Both tools always run, so that a SQL finding does not hide the Python ones."""
     paths = [Path(p).resolve() for p in getattr(args, "paths", None) or []]
     fix = bool(getattr(args, "fix", False))
-    if getattr(args, "changed", False):
+    changed = bool(getattr(args, "changed", False))
+    # the conventions: for the whole project, or when --changed finds a change to the dbt project
+    conventions = not paths and (not changed or dbt_project_changed())
+    if changed:
         paths += changed_files()
-        if not paths:
-            print("no SQL or Python file changed since the last commit: nothing to lint")
+        if not paths and not conventions:
+            print("no dbt project, SQL or Python file changed since the last commit: nothing to lint")
             return 0
-        print(f"linting {len(paths)} changed file(s): {_shown(paths)}")
+        if paths:
+            print(f"linting {len(paths)} changed file(s): {_shown(paths)}")
+        if not paths:
+            return _conventions()
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
@@ -239,8 +279,8 @@ def _lint(args: argparse.Namespace | None = None) -> int:
         print(f"not linted, .sqlfluffignore excludes them: {_shown(skipped)}")
         sql = [p for p in sql if p not in skipped]
         if not sql and not python:
-            print("nothing left to lint")
-            return 0
+            print("nothing left to lint" + (" but the conventions" if conventions else ""))
+            return _conventions() if conventions else 0
     sql_targets = [str(p) for p in sql] if paths else SQL_PATHS
     python_targets = [str(p) for p in python] if paths else PYTHON_PATHS
     hint = "fix the rest by hand" if fix else "fix them, or run `lp lint --fix <path>`"
@@ -252,7 +292,16 @@ def _lint(args: argparse.Namespace | None = None) -> int:
         if rc != 0:
             print(f"{tool} found problems ({hint}).", file=sys.stderr)
             failed = failed or rc
+    if conventions:
+        failed = _conventions() or failed
     return failed
+
+
+def _conventions() -> int:
+    rc = _bouncer()
+    if rc != 0:
+        print("dbt-bouncer found convention problems (dbt-bouncer.yml says what each check asks).", file=sys.stderr)
+    return rc
 
 
 def _test(args: argparse.Namespace) -> int:
