@@ -103,6 +103,23 @@ def _snapshot(wh, relation):
     return wh.query(f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {relation} t")[0]
 
 
+def test_a_partial_build_that_cannot_run_a_marts_test_says_what_to_add(wap_warehouse):
+    """fct_course_progress has a relationships test to dim_learners, which is not upstream of it: a
+    build of +fct_course_progress (as the coaching recipe's +coaching_targets) cannot run that test
+    (buildable selection), so the mart stays unpublished; the log names the model to add, and adding
+    it publishes."""
+    wh = wap_warehouse
+    result = wh.dbt("build", "--select", "+fct_course_progress")
+    assert (
+        "NOT published (consumers keep the last good version): fct_course_progress_v1 "
+        "(relationships_fct_course_progress_v1_learner_id__learner_id__ref_dim_learners_ did not run: it also "
+        "reads dim_learners.v2, not selected; add +dim_learners.v2 to the selection to publish)"
+    ) in " ".join(result.stdout.split())
+    result = wh.dbt("build", "--select", "+fct_course_progress", "+dim_learners.v2")
+    assert "NOT published" not in result.stdout
+    assert "core.fct_course_progress_v1" in result.stdout.split("Published")[1].splitlines()[0]
+
+
 def test_failing_test_keeps_the_last_good_version(wap_warehouse):
     wh = wap_warehouse
     good_courses = _snapshot(wh, "core.dim_courses_v1")

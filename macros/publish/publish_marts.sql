@@ -32,7 +32,7 @@
                 {#- the mart's own tests must all run and pass; another test that reads the mart
                     (e.g. a relationships test of a downstream mart) blocks only when it fails -#}
                 {%- if status in ('fail', 'error') or (is_own_test and status not in ('pass', 'warn')) -%}
-                    {%- do problems.append(test.name ~ ' ' ~ (status or 'did not run')) -%}
+                    {%- do problems.append(test.name ~ ' ' ~ (status or 'did not run' ~ unselected_parents(test, outcome))) -%}
                 {%- endif -%}
             {%- endfor -%}
             {%- if problems -%}
@@ -49,6 +49,21 @@
     {%- for item in withheld -%}
         {{ log('NOT published (consumers keep the last good version): ' ~ item, info=true) }}
     {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}
+
+
+{% macro unselected_parents(test, outcome) %}
+    {#- Why a test did not run: under buildable selection (lpdata.dbt.INDIRECT_SELECTION) a test
+        runs only when every model it reads is selected, so name the ones that were not -#}
+    {%- set names = [] -%}
+    {%- for parent in test.depends_on.nodes if parent not in outcome and parent in graph.nodes -%}
+        {%- set model = graph.nodes[parent] -%}
+        {%- do names.append(model.name ~ ('' if model.version is none else '.v' ~ model.version)) -%}
+    {%- endfor -%}
+    {%- if names -%}
+        {{ return(': it also reads ' ~ names | unique | join(', ') ~ ', not selected; add +' ~ names | unique | join(' +') ~ ' to the selection to publish') }}
+    {%- endif -%}
     {{ return('') }}
 {% endmacro %}
 
