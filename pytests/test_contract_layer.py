@@ -94,6 +94,28 @@ def test_every_published_relation_describes_itself_and_every_column_in_the_datab
     assert view.startswith("Latest version (v2) of dim_learners: One row per learner")
 
 
+def test_deprecated_version_keeps_its_published_column_order(warehouse):
+    """Adding v2 must not reorder v1: consumers of select *, COPY and positional clients read it."""
+    columns = [
+        row[0]
+        for row in warehouse.query(
+            """
+            select column_name from information_schema.columns
+            where table_schema = 'core' and table_name = 'dim_learners_v1' order by ordinal_position
+            """
+        )
+    ]
+    assert columns == [
+        "learner_id",
+        "country_code",
+        "occupation",
+        "signed_up_at",
+        "first_enrolled_at",
+        "last_active_at",
+        "is_active_30d",
+    ]
+
+
 @pytest.fixture(scope="module")
 def wap_warehouse():
     return build_warehouse("wap", learners=400, select="+path:models/marts/core")
