@@ -197,6 +197,91 @@ def test_removing_renaming_or_retyping_a_column_is_reported_as_breaking():
     assert "add a new version" in text
 
 
+def test_moving_a_column_is_breaking_and_appending_one_is_not():
+    """Consumers of select *, COPY and positional clients read columns by position."""
+    old = json.loads(contracts.SNAPSHOT.read_text())
+    new = json.loads(json.dumps(old))
+    columns = new["dim_courses.v1"]["columns"]
+    assert (columns["slug"]["position"], columns["title"]["position"]) == (2, 3)
+    columns["slug"]["position"], columns["title"]["position"] = 3, 2  # swapped
+    appended = new["fct_course_progress.v1"]["columns"]
+    appended["is_certified"] = {"data_type": "boolean", "not_null": False, "position": len(appended) + 1}
+    breaking, additive = contracts.compare(old, new)
+    assert breaking == [
+        "core.dim_courses_v1 (dim_courses v1): column 'slug' moved from position 2 to 3. Consumers of select *, "
+        "COPY and positional clients read columns by position: keep the order (new columns at the end) or add a "
+        "new version of dim_courses instead.",
+        "core.dim_courses_v1 (dim_courses v1): column 'title' moved from position 3 to 2. Consumers of select *, "
+        "COPY and positional clients read columns by position: keep the order (new columns at the end) or add a "
+        "new version of dim_courses instead.",
+    ]
+    assert additive == ["core.fct_course_progress_v1 (fct_course_progress v1): new column 'is_certified'"]
+
+
+def test_a_column_inserted_before_existing_ones_moves_them():
+    old = json.loads(contracts.SNAPSHOT.read_text())
+    new = json.loads(json.dumps(old))
+    columns = new["dim_courses.v1"]["columns"]
+    for spec in columns.values():
+        if spec["position"] >= 2:
+            spec["position"] += 1
+    columns["subtitle"] = {"data_type": "text", "not_null": False, "position": 2}
+    breaking, additive = contracts.compare(old, new)
+    assert len(breaking) == len(columns) - 2  # every column after course_id moved, the new one is not in old
+    assert all("core.dim_courses_v1 (dim_courses v1): column '" in line and "moved from position" in line for line in breaking)
+    assert "column 'skills' moved from position 10 to 11" in "\n".join(breaking)
+    assert additive == ["core.dim_courses_v1 (dim_courses v1): new column 'subtitle'"]
+
+
+def test_a_snapshot_without_positions_still_compares():
+    """Snapshots written before positions were recorded: no position check, every other check."""
+    new = json.loads(contracts.SNAPSHOT.read_text())
+    old = json.loads(json.dumps(new))
+    for mart in old.values():
+        for spec in mart["columns"].values():
+            del spec["position"]
+    assert contracts.compare(old, new) == ([], [])
+    columns = new["dim_courses.v1"]["columns"]
+    columns["slug"]["position"], columns["title"]["position"] = 3, 2
+    columns["n_items"]["data_type"] = "bigint"
+    breaking, _ = contracts.compare(old, new)
+    assert breaking == [
+        "core.dim_courses_v1 (dim_courses v1): column 'n_items' changed type integer -> bigint. "
+        "Add a new version of dim_courses instead."
+    ]
+
+
+def test_snapshot_positions_are_the_column_order_of_the_built_marts(warehouse):
+    snapshot = json.loads(contracts.SNAPSHOT.read_text())
+    for mart in snapshot.values():
+        schema, table = mart["relation"].split(".")
+        built = warehouse.query(
+            "select column_name, ordinal_position from information_schema.columns "
+            "where table_schema = %s and table_name = %s order by ordinal_position",
+            (schema, table),
+        )
+        recorded = sorted(mart["columns"], key=lambda column: mart["columns"][column]["position"])
+        assert [name for name, _ in built] == recorded, mart["relation"]
+
+
+def test_moving_a_column_in_the_yml_fails_the_contract_check(tmp_path):
+    """End to end in a project copy: a contributor moves a column of a published version."""
+    copy = project_copy(tmp_path / "project")
+    yml = copy / "models" / "marts" / "core" / "_core__models.yml"
+    text = yml.read_text()
+    slug = text[text.index("      - name: slug\n") : text.index("      - name: title\n")]
+    title = text[text.index("      - name: title\n") : text.index("      - name: domain\n")]
+    assert text.count(slug + title) == 1
+    yml.write_text(text.replace(slug + title, title + slug))
+    run_dbt(["parse"], {}, target_path=str(tmp_path / "target"), capture=True, project_dir=copy)
+    breaking, additive = contracts.check(read_artifact("manifest.json", tmp_path / "target"))
+    assert [line.split(". Consumers")[0] for line in breaking] == [
+        "core.dim_courses_v1 (dim_courses v1): column 'slug' moved from position 2 to 3",
+        "core.dim_courses_v1 (dim_courses v1): column 'title' moved from position 3 to 2",
+    ]
+    assert additive == []
+
+
 def test_dbt_blocks_a_breaking_change_to_a_versioned_mart(tmp_path):
     """dbt's own state comparison fails on a retyped column of a versioned, contracted model."""
     state = PROJECT_ROOT / "target_pytest_contracts"

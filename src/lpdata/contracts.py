@@ -1,14 +1,16 @@
 """Breaking-change detection for the public marts against a committed snapshot.
 
 `contracts/public_contracts.json` records, for every version of every public model, its columns
-(name, data type, not-null), primary key, latest version and deprecation date. `check()` compares
-the project as it is now (from `dbt parse`) with that snapshot:
+(name, position, data type, not-null), primary key, latest version and deprecation date.
+`check()` compares the project as it is now (from `dbt parse`) with that snapshot:
 
-- a column removed, renamed or retyped, a not-null or primary key loosened, or a version removed
-  before its deprecation date: BREAKING, fails with a message naming the mart and what to do
-  (create a new version, keep the old one with a deprecation_date);
-- a new mart, version or column: fine, but the snapshot must be refreshed (`lp contracts snapshot`)
-  and committed, so a reviewer sees every change to the interface.
+- a column removed, renamed, retyped or moved to another position (consumers of `select *`, COPY
+  and positional clients read columns by position), a not-null or primary key loosened, or a
+  version removed before its deprecation date: BREAKING, fails with a message naming the mart and
+  what to do (create a new version, keep the old one with a deprecation_date);
+- a new mart, version or column (after the existing ones): fine, but the snapshot must be
+  refreshed (`lp contracts snapshot`) and committed, so a reviewer sees every change to the
+  interface.
 """
 
 from __future__ import annotations
@@ -57,11 +59,16 @@ def contracts_from_manifest(manifest: dict) -> dict:
             if constraint["type"] == "primary_key":
                 pk = list(constraint.get("columns") or [])
         columns = {}
-        for name, col in node["columns"].items():
+        # the manifest keeps the yml order, which is the order the contract creates the table in
+        for position, (name, col) in enumerate(node["columns"].items(), start=1):
             kinds = {c["type"] for c in col.get("constraints", [])}
             if "primary_key" in kinds:
                 pk.append(name)
-            columns[name] = {"data_type": normalise_type(col.get("data_type")), "not_null": "not_null" in kinds}
+            columns[name] = {
+                "data_type": normalise_type(col.get("data_type")),
+                "not_null": "not_null" in kinds,
+                "position": position,
+            }
         marts[key] = {
             "name": node["name"],
             "version": node.get("version"),
@@ -95,19 +102,28 @@ def compare(old: dict, new: dict, today: dt.date | None = None) -> tuple[list[st
                 )
             continue
         for column, spec in before["columns"].items():
-            if column not in after["columns"]:
+            now = after["columns"].get(column)
+            if now is None:
                 breaking.append(
                     f"{label}: column '{column}' was removed or renamed. Consumers read it: add a new version "
                     f"of {before['name']} (versions: - v: {int(before['version']) + 1}) with the change and "
                     f"give v{before['version']} a deprecation_date."
                 )
-            elif after["columns"][column]["data_type"] != spec["data_type"]:
+                continue
+            if now["data_type"] != spec["data_type"]:
                 breaking.append(
                     f"{label}: column '{column}' changed type {spec['data_type']} -> "
-                    f"{after['columns'][column]['data_type']}. Add a new version of {before['name']} instead."
+                    f"{now['data_type']}. Add a new version of {before['name']} instead."
                 )
-            elif spec["not_null"] and not after["columns"][column]["not_null"]:
+            elif spec["not_null"] and not now["not_null"]:
                 breaking.append(f"{label}: column '{column}' lost its not_null constraint. Add a new version instead.")
+            # a snapshot written before positions were recorded has none: no position to compare
+            if spec.get("position") is not None and now.get("position") not in (None, spec["position"]):
+                breaking.append(
+                    f"{label}: column '{column}' moved from position {spec['position']} to {now['position']}. "
+                    "Consumers of select *, COPY and positional clients read columns by position: keep the "
+                    f"order (new columns at the end) or add a new version of {before['name']} instead."
+                )
         if before["primary_key"] and before["primary_key"] != after["primary_key"]:
             breaking.append(f"{label}: primary key changed {before['primary_key']} -> {after['primary_key']}.")
         if before["contract_enforced"] and not after["contract_enforced"]:
