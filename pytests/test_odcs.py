@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
+import yaml
 
 from lpdata import odcs
 
@@ -28,4 +31,78 @@ def test_datacontract_test_passes_against_the_built_warehouse(warehouse, schema)
         pytest.fail(f"{contract} missing: run `lp contracts snapshot`")
     result = odcs.test(warehouse.env, contract)
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    assert "Data contract is valid" in result.stdout
+
+
+def _committed_tables() -> dict[str, dict]:
+    """schema.table -> ODCS table, of every committed contract."""
+    tables = {}
+    for path in sorted(odcs.ODCS_DIR.glob("*.odcs.yaml")):
+        contract = yaml.safe_load(path.read_text())
+        for table in contract["schema"]:
+            tables[f'{contract["servers"][0]["schema"]}.{table["name"]}'] = table
+    return tables
+
+
+def test_primary_keys_are_the_standard_fields_in_the_warehouse_key_order(warehouse):
+    """Every key column, of single-column and composite keys: primaryKey and primaryKeyPosition
+    in the order of the published table's primary key; no key hidden in customProperties."""
+    tables = _committed_tables()
+    assert len(tables) == 14
+    composite = 0
+    for relation, table in tables.items():
+        built_key = [
+            row[0]
+            for row in warehouse.query(
+                """
+                select a.attname from pg_index i
+                cross join lateral unnest(i.indkey) with ordinality as k (attnum, n)
+                join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+                where i.indrelid = %s::regclass and i.indisprimary order by k.n
+                """,
+                (relation,),
+            )
+        ]
+        assert built_key, f"{relation} has no primary key"
+        declared = sorted(
+            (p for p in table["properties"] if p.get("primaryKey")), key=lambda p: p["primaryKeyPosition"]
+        )
+        assert [p["name"] for p in declared] == built_key, relation
+        assert [p["primaryKeyPosition"] for p in declared] == list(range(1, len(built_key) + 1)), relation
+        assert all("primaryKeyPosition" not in p for p in table["properties"] if not p.get("primaryKey")), relation
+        assert "primaryKey" not in {c["property"] for c in table.get("customProperties", [])}, relation
+        composite += len(built_key) > 1
+    assert composite == 10
+
+
+def test_array_columns_are_odcs_arrays_of_their_element_type(warehouse):
+    tables = _committed_tables()
+    arrays = 0
+    for relation, table in tables.items():
+        built = dict(
+            warehouse.query(
+                """
+                select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a
+                where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped
+                """,
+                (relation,),
+            )
+        )
+        for prop in table["properties"]:
+            if built[prop["name"]].endswith("[]"):
+                arrays += 1
+                assert prop["logicalType"] == "array", (relation, prop["name"])
+                assert prop["items"]["physicalType"] + "[]" == built[prop["name"]], (relation, prop["name"])
+                assert prop["items"]["logicalType"] == odcs.logical_type(prop["items"]["physicalType"])
+            else:
+                assert prop["logicalType"] != "array" and "items" not in prop, (relation, prop["name"])
+    assert arrays >= 1  # dim_courses_v1.skills, integer[]
+
+
+@pytest.mark.parametrize("schema", ["core", "experimentation", "coaching", "recommendations", "skills"])
+def test_datacontract_lint_accepts_the_committed_contracts(schema):
+    result = subprocess.run(
+        [odcs._datacontract(), "lint", str(odcs.ODCS_DIR / f"{schema}.odcs.yaml")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "Data contract is valid" in result.stdout

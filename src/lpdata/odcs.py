@@ -1,7 +1,8 @@
 """ODCS data contracts of the public marts, for engineers in other languages.
 
 `export()` turns the dbt manifest into one Open Data Contract Standard file per consumer schema
-(contracts/odcs/<schema>.odcs.yaml) with datacontract-cli's dbt importer; `test()` runs
+(contracts/odcs/<schema>.odcs.yaml) with datacontract-cli's dbt importer, then puts composite
+primary keys and array columns in the standard's fields (`standard_fields`); `test()` runs
 `datacontract test` against the published marts of a built warehouse.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from . import PROJECT_ROOT
+from .contracts import normalise_type
 
 ODCS_DIR = PROJECT_ROOT / "contracts" / "odcs"
 SERVER_NAME = "warehouse"
@@ -35,6 +37,84 @@ def public_marts_by_schema(manifest: dict) -> dict[str, list[str]]:
     return {schema: sorted(aliases) for schema, aliases in sorted(marts.items())}
 
 
+def primary_key(node: dict) -> list[str]:
+    """The model's primary key columns in key order: its model-level constraint, else the columns
+    with a column-level primary_key constraint (in column order)."""
+    for constraint in node.get("constraints") or []:
+        if constraint["type"] == "primary_key" and constraint.get("columns"):
+            return list(constraint["columns"])
+    return [
+        name
+        for name, column in node["columns"].items()
+        if any(c["type"] == "primary_key" for c in column.get("constraints") or [])
+    ]
+
+
+_LOGICAL_TYPES = {
+    "smallint": "integer",
+    "integer": "integer",
+    "bigint": "integer",
+    "numeric": "number",
+    "real": "number",
+    "double precision": "number",
+    "text": "string",
+    "character varying": "string",
+    "character": "string",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamp with time zone": "timestamp",
+    "timestamp without time zone": "timestamp",
+    "timestamp": "timestamp",
+    "jsonb": "object",
+    "json": "object",
+}
+
+
+def logical_type(physical: str) -> str:
+    """ODCS logical type of a PostgreSQL element type, as the importer maps a column of that type.
+    (Its mapping is not imported: importing datacontract changes how PyYAML dumps strings.)"""
+    name = normalise_type(physical).partition("(")[0]
+    if name not in _LOGICAL_TYPES:
+        raise ValueError(f"no ODCS logical type for PostgreSQL type {physical!r}: add it to odcs._LOGICAL_TYPES")
+    return _LOGICAL_TYPES[name]
+
+
+def _with_keys_before_logical_type(prop: dict, extra: dict) -> dict:
+    """prop with extra's keys set, new ones placed before logicalType as the importer places them."""
+    out = {}
+    for key, value in prop.items():
+        if key == "logicalType":
+            out.update(extra)
+        out.setdefault(key, value)
+    out.update(extra)
+    return out
+
+
+def standard_fields(table: dict, node: dict) -> dict:
+    """Fix what the dbt importer writes outside the standard. A composite primary key becomes
+    `primaryKey: true` and `primaryKeyPosition: <n>` (1-based, key order) on each key column,
+    instead of a `primaryKey` custom property; an array column (`integer[]`) gets `logicalType:
+    array` and `items` with the element type, instead of its element's logical type."""
+    key = primary_key(node)
+    table["customProperties"] = [p for p in table.get("customProperties", []) if p["property"] != "primaryKey"]
+    if not table["customProperties"]:
+        del table["customProperties"]
+    properties = []
+    for prop in table["properties"]:
+        if prop["name"] in key:
+            prop = _with_keys_before_logical_type(
+                prop, {"primaryKey": True, "primaryKeyPosition": key.index(prop["name"]) + 1}
+            )
+        physical = prop.get("physicalType") or ""
+        if physical.endswith("[]"):
+            element = physical.removesuffix("[]").strip()
+            prop["logicalType"] = "array"
+            prop["items"] = {"logicalType": logical_type(element), "physicalType": element}
+        properties.append(prop)
+    table["properties"] = properties
+    return table
+
+
 def export(manifest: dict, out_dir: Path = ODCS_DIR) -> list[Path]:
     """Write one ODCS contract per consumer schema; versions appear under their relation names."""
     # The importer names tables after node.name, which versions share: use the published alias.
@@ -42,6 +122,11 @@ def export(manifest: dict, out_dir: Path = ODCS_DIR) -> list[Path]:
     for node in aliased["nodes"].values():
         if node["resource_type"] == "model" and node.get("access") == "public":
             node["name"] = node["alias"]
+    public = {
+        node["alias"]: node
+        for node in aliased["nodes"].values()
+        if node["resource_type"] == "model" and node.get("access") == "public"
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,6 +140,7 @@ def export(manifest: dict, out_dir: Path = ODCS_DIR) -> list[Path]:
                 cmd += ["--model", alias]
             subprocess.run(cmd, check=True, capture_output=True, text=True)
             contract = yaml.safe_load((Path(tmp) / out.name).read_text())
+            contract["schema"] = [standard_fields(table, public[table["name"]]) for table in contract["schema"]]
             contract["name"] = f"Learning platform {schema} marts"
             contract["status"] = "active"
             contract["description"] = {
