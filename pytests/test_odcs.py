@@ -24,6 +24,13 @@ def test_committed_odcs_contracts_are_current(manifest, tmp_path):
         assert committed.read_text() == path.read_text(), f"{committed.name} is stale: run `lp contracts snapshot`"
 
 
+def test_export_does_not_depend_on_the_manifest_node_order(manifest, tmp_path):
+    """A partial parse (lp contracts snapshot after a yml edit) puts the changed nodes last."""
+    reordered = dict(manifest, nodes=dict(reversed(list(manifest["nodes"].items()))))
+    for ours, theirs in zip(odcs.export(manifest, tmp_path / "a"), odcs.export(reordered, tmp_path / "b"), strict=True):
+        assert ours.read_text() == theirs.read_text(), ours.name
+
+
 @pytest.mark.parametrize("schema", ["core", "experimentation", "coaching", "recommendations", "skills"])
 def test_datacontract_test_passes_against_the_built_warehouse(warehouse, schema):
     contract = odcs.ODCS_DIR / f"{schema}.odcs.yaml"

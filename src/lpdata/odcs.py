@@ -140,7 +140,9 @@ def export(manifest: dict, out_dir: Path = ODCS_DIR) -> list[Path]:
                 cmd += ["--model", alias]
             subprocess.run(cmd, check=True, capture_output=True, text=True)
             contract = yaml.safe_load((Path(tmp) / out.name).read_text())
-            contract["schema"] = [standard_fields(table, public[table["name"]]) for table in contract["schema"]]
+            # in alias order: the importer follows the manifest's node order, which a partial parse changes
+            tables = sorted(contract["schema"], key=lambda table: aliases.index(table["name"]))
+            contract["schema"] = [standard_fields(table, public[table["name"]]) for table in tables]
             contract["name"] = f"Learning platform {schema} marts"
             contract["status"] = "active"
             contract["description"] = {
