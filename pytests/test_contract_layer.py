@@ -233,6 +233,27 @@ def test_a_column_inserted_before_existing_ones_moves_them():
     assert additive == ["core.dim_courses_v1 (dim_courses v1): new column 'subtitle'"]
 
 
+def test_a_tightened_contract_is_not_breaking_but_needs_a_new_snapshot():
+    """Recorded so that loosening it again later is caught as breaking."""
+    new = json.loads(contracts.SNAPSHOT.read_text())
+    old = json.loads(json.dumps(new))
+    old["experiment_health.v1"]["columns"]["is_control"]["not_null"] = False
+    old["dim_courses.v1"]["primary_key"] = []
+    old["dim_courses.v1"]["contract_enforced"] = False
+    assert contracts.compare(old, new) == (
+        [],
+        [
+            "core.dim_courses_v1 (dim_courses v1): new primary key ['course_id']",
+            "core.dim_courses_v1 (dim_courses v1): contract enforcement turned on",
+            "experimentation.experiment_health_v1 (experiment_health v1): column 'is_control' gained a not_null constraint",
+        ],
+    )
+    breaking, _ = contracts.compare(new, old)
+    assert "experimentation.experiment_health_v1 (experiment_health v1): column 'is_control' lost its not_null" in "\n".join(
+        breaking
+    )
+
+
 def test_a_snapshot_without_positions_still_compares():
     """Snapshots written before positions were recorded: no position check, every other check."""
     new = json.loads(contracts.SNAPSHOT.read_text())

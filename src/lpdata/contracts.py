@@ -8,7 +8,8 @@
   and positional clients read columns by position), a not-null or primary key loosened, or a
   version removed before its deprecation date: BREAKING, fails with a message naming the mart and
   what to do (create a new version, keep the old one with a deprecation_date);
-- a new mart, version or column (after the existing ones): fine, but the snapshot must be
+- a new mart, version or column (after the existing ones), or a tightening (a not_null, a primary
+  key where there was none, contract enforcement turned on): fine, but the snapshot must be
   refreshed (`lp contracts snapshot`) and committed, so a reviewer sees every change to the
   interface.
 """
@@ -117,6 +118,9 @@ def compare(old: dict, new: dict, today: dt.date | None = None) -> tuple[list[st
                 )
             elif spec["not_null"] and not now["not_null"]:
                 breaking.append(f"{label}: column '{column}' lost its not_null constraint. Add a new version instead.")
+            elif now["not_null"] and not spec["not_null"]:
+                # not breaking, but recorded: loosening it again later must be caught
+                additive.append(f"{label}: column '{column}' gained a not_null constraint")
             # a snapshot written before positions were recorded has none: no position to compare
             if spec.get("position") is not None and now.get("position") not in (None, spec["position"]):
                 breaking.append(
@@ -126,8 +130,12 @@ def compare(old: dict, new: dict, today: dt.date | None = None) -> tuple[list[st
                 )
         if before["primary_key"] and before["primary_key"] != after["primary_key"]:
             breaking.append(f"{label}: primary key changed {before['primary_key']} -> {after['primary_key']}.")
+        elif after["primary_key"] and not before["primary_key"]:
+            additive.append(f"{label}: new primary key {after['primary_key']}")
         if before["contract_enforced"] and not after["contract_enforced"]:
             breaking.append(f"{label}: contract enforcement was turned off.")
+        elif after["contract_enforced"] and not before["contract_enforced"]:
+            additive.append(f"{label}: contract enforcement turned on")
         for column in after["columns"]:
             if column not in before["columns"]:
                 additive.append(f"{label}: new column '{column}'")
