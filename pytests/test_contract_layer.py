@@ -6,6 +6,7 @@ import json
 
 import psycopg
 import pytest
+import yaml
 from conftest import build_warehouse, project_copy
 
 from lpdata import PROJECT_ROOT, contracts
@@ -75,6 +76,15 @@ def test_latest_view_points_at_latest_version_and_old_version_stays(warehouse):
     assert warehouse.scalar("select count(*) from core.dim_learners_v1") == warehouse.scalar(
         "select count(*) from core.dim_learners"
     )
+    # the deprecation is said where consumers look: the table's comment (psql \\d+), the docs site's
+    # description of v1 (the same text) and the ODCS contract
+    assert warehouse.scalar("select obj_description('core.dim_learners_v1'::regclass, 'pg_class')").startswith(
+        "DEPRECATED, removed after 2027-03-31: read v2 (`core.dim_learners_v2`"
+    )
+    odcs = yaml.safe_load((PROJECT_ROOT / "contracts" / "odcs" / "core.odcs.yaml").read_text())
+    v1 = next(table for table in odcs["schema"] if table["name"] == "dim_learners_v1")
+    assert {"property": "deprecationDate", "value": "2027-03-31"} in v1["customProperties"]
+    assert {"property": "latestVersion", "value": "dim_learners_v2"} in v1["customProperties"]
 
 
 def test_every_published_relation_describes_itself_and_every_column_in_the_database(warehouse):

@@ -94,9 +94,16 @@ def standard_fields(table: dict, node: dict) -> dict:
     """Fix what the dbt importer writes outside the standard. A composite primary key becomes
     `primaryKey: true` and `primaryKeyPosition: <n>` (1-based, key order) on each key column,
     instead of a `primaryKey` custom property; an array column (`integer[]`) gets `logicalType:
-    array` and `items` with the element type, instead of its element's logical type."""
+    array` and `items` with the element type, instead of its element's logical type. A deprecated
+    version gets its deprecationDate and the latest version's table as custom properties."""
     key = primary_key(node)
     table["customProperties"] = [p for p in table.get("customProperties", []) if p["property"] != "primaryKey"]
+    # a deprecated version says so where a consumer's tooling looks (ODCS has no per-table status)
+    if node.get("deprecation_date"):
+        table["customProperties"] += [
+            {"property": "deprecationDate", "value": str(node["deprecation_date"])[:10]},
+            {"property": "latestVersion", "value": f'{node["name"]}_v{node["latest_version"]}'},
+        ]
     if not table["customProperties"]:
         del table["customProperties"]
     properties = []
@@ -124,7 +131,7 @@ def export(manifest: dict, out_dir: Path = ODCS_DIR) -> list[Path]:
             node["name"] = node["alias"]
     public = {
         node["alias"]: node
-        for node in aliased["nodes"].values()
+        for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node.get("access") == "public"
     }
     out_dir.mkdir(parents=True, exist_ok=True)
