@@ -182,6 +182,14 @@ def test_srm_matches_scipy_and_only_the_planted_experiment_is_flagged(health: pd
     assert set(health.experiment_key) == set(TRUTHS["experiments"])
 
 
+def test_results_carry_the_srm_verdict_of_their_experiment(results: pd.DataFrame) -> None:
+    """A consumer reading only experiment_results sees the planted mismatch on every row of its
+    experiment (and only there), next to is_significant, which alone would not warn them."""
+    flagged = results.groupby("experiment_key").has_srm.agg(["all", "any"])
+    assert flagged["all"].to_dict() == flagged["any"].to_dict()
+    assert {e for e, srm in flagged["all"].items() if srm} == {TRUTHS["srm_experiment"]}
+
+
 def test_planted_effects_found_with_right_sign_and_truth_inside_ci(results: pd.DataFrame) -> None:
     srm = TRUTHS["srm_experiment"]
     for (experiment, variant, metric), (size, kind) in TRUTHS["effects"].items():

@@ -13,6 +13,19 @@ plans as (
     select * from {{ ref('experiment_analysis_plans') }}
 ),
 
+health as (
+    select * from {{ ref('experiment_health') }}
+),
+
+experiment_srm as (
+    -- the sample-ratio-mismatch verdict is the experiment's (one test across its variants)
+    select
+        experiment_key,
+        bool_or(has_srm) as has_srm
+    from health
+    group by experiment_key
+),
+
 arms as (
     -- per arm: the ratio estimate, the delta-method (linearised) variance of the metric and of
     -- its pre-window covariate, and their covariance
@@ -118,6 +131,14 @@ adjusted as (
     from ranked
 ),
 
+flagged as (
+    select
+        adjusted.*,
+        coalesce(experiment_srm.has_srm, false) as has_srm
+    from adjusted
+    left join experiment_srm on adjusted.experiment_key = experiment_srm.experiment_key
+),
+
 final as (
     select
         experiment_key,
@@ -150,8 +171,9 @@ final as (
         cuped_p_value,
         variance_reduction,
         coalesce(p_value_adjusted < 0.05, false) as is_significant,
-        {{ as_of() }} as computed_at
-    from adjusted
+        {{ as_of() }} as computed_at,
+        has_srm
+    from flagged
 )
 
 select * from final
