@@ -191,6 +191,7 @@ def test_targets_are_not_empty_and_every_segment_appears(targets, catalogue):
         assert catalogue[t["message_key"]]["segment"] == t["segment"]
         assert catalogue[t["message_key"]]["priority"] == t["priority"]
         assert catalogue[t["message_key"]]["message_type"] == t["message_type"]
+        assert catalogue[t["message_key"]]["message_copy"] == t["message_copy"]  # the service sends it as is
 
 
 def test_one_message_per_learner_per_day(targets):

@@ -195,6 +195,15 @@ def test_course_progress_matches_an_independent_computation(warehouse):
     assert warehouse.scalar(f"select count(*) from {warehouse.mart('fct_course_progress')} where completed_at is not null") > 0
 
 
+def test_course_skills_come_with_their_names_in_the_same_order(warehouse):
+    """dim_courses.skill_names[i] names skills[i] (the skills catalogue is not published)."""
+    names = dict(warehouse.query("select skill_id, skill_name from reference.skills"))
+    rows = warehouse.query(f"select skills, skill_names from {warehouse.mart('dim_courses')}")
+    assert rows and any(skills for skills, _ in rows)
+    for skills, skill_names in rows:
+        assert skill_names == [names[s] for s in skills]
+
+
 def _freshness(wh) -> dict[str, str]:
     """`dbt source freshness` on a warehouse: source name -> status (pass, warn, error)."""
     wh.dbt("source", "freshness", check=False)

@@ -76,7 +76,8 @@ candidates as (
         catalogue.message_type,
         segments.segment,
         catalogue.priority,
-        segments.reason_detail
+        segments.reason_detail,
+        catalogue.message_copy
     from segments
     inner join catalogue on segments.segment = catalogue.segment
     cross join target_day
@@ -124,7 +125,8 @@ final as (
         message_type,
         segment,
         priority,
-        segment || ': ' || reason_detail as reason
+        segment || ': ' || reason_detail as reason,
+        message_copy
     from ranked
     where choice_rank = 1
 )
