@@ -314,10 +314,38 @@ def _test(args: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=PROJECT_ROOT)
 
 
+def _contracts_test(env: dict[str, str], schemas: list[str]) -> int:
+    """`datacontract test` of the committed ODCS contracts against the selected warehouse (the
+    files name a placeholder server; this fills in the PG* one), as an engineer in another language
+    would check that what they read matches the contract."""
+    from . import odcs
+
+    paths = sorted(odcs.ODCS_DIR.glob("*.odcs.yaml"))
+    unknown = sorted(set(schemas) - {p.name.removesuffix(".odcs.yaml") for p in paths})
+    if unknown:
+        print(f"no ODCS contract for {', '.join(unknown)} in {odcs.ODCS_DIR}", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in paths:
+        schema = path.name.removesuffix(".odcs.yaml")
+        if schemas and schema not in schemas:
+            continue
+        result = odcs.test(env, path)
+        if result.returncode == 0:
+            print(f"{schema}: the published marts match {path.relative_to(PROJECT_ROOT)}")
+        else:
+            failed = 1
+            print((result.stdout + result.stderr)[-4000:])
+            print(f"{schema}: FAILED against {db.describe(env)}", file=sys.stderr)
+    return failed
+
+
 def _contracts(args: argparse.Namespace) -> int:
     from . import contracts
 
     env = db.pg_env()
+    if args.action == "test":
+        return _contracts_test(env, args.schemas)
     target = "target_contracts"
     run_dbt(["parse"], env, target_path=target, capture=True)
     manifest = read_artifact("manifest.json", target)
@@ -376,6 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser(
         "snapshot", help="rewrite contracts/public_contracts.json and the ODCS contracts in contracts/odcs/ from the models"
     )
+    tested = actions.add_parser(
+        "test",
+        help="datacontract test of the committed ODCS contracts against the selected warehouse's published marts",
+    )
+    tested.add_argument("schemas", nargs="*", help="only these consumer schemas (default: every contract)")
     p.set_defaults(fn=_contracts)
 
     p = sub.add_parser("env", help="print export lines for psql/dbt: eval \"$(lp env)\"")
