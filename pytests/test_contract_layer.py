@@ -264,6 +264,35 @@ def test_a_tightened_contract_is_not_breaking_but_needs_a_new_snapshot():
     )
 
 
+def test_a_loosened_or_changed_check_constraint_is_breaking_and_a_new_one_is_not():
+    """course_recommendations promises `rank between 1 and 10` and `score > 0 and score <= 1`;
+    consumers rely on them (a UI sized for 10), so dropping or widening one needs a new version."""
+    old = json.loads(contracts.SNAPSHOT.read_text())
+    assert {"rank between 1 and 10", "score > 0 and score <= 1"} <= set(old["course_recommendations.v1"]["checks"])
+    new = json.loads(json.dumps(old))
+    checks = new["course_recommendations.v1"]["checks"]
+    checks.remove("rank between 1 and 10")
+    checks.append("rank between 1 and 20")
+    new["dim_courses.v1"]["checks"].append("n_items >= n_graded_items")
+    breaking, additive = contracts.compare(old, new)
+    assert breaking == [
+        "recommendations.course_recommendations_v1 (course_recommendations v1): check constraint 'rank between 1 "
+        "and 10' was removed or changed. Consumers rely on what it guarantees: keep it, or add a new version of "
+        "course_recommendations with the new rule."
+    ]
+    assert additive == [
+        "recommendations.course_recommendations_v1 (course_recommendations v1): new check constraint 'rank between "
+        "1 and 20'",
+        "core.dim_courses_v1 (dim_courses v1): new check constraint 'n_items >= n_graded_items'",
+    ]
+    # spelled differently in the yml, the same rule
+    assert contracts.normalise_check("  Rank BETWEEN 1\n and 10 ") == "rank between 1 and 10"
+    # a snapshot written before checks were recorded: no check to compare
+    for mart in old.values():
+        del mart["checks"]
+    assert contracts.compare(old, json.loads(contracts.SNAPSHOT.read_text())) == ([], [])
+
+
 def test_a_snapshot_without_positions_still_compares():
     """Snapshots written before positions were recorded: no position check, every other check."""
     new = json.loads(contracts.SNAPSHOT.read_text())

@@ -1,17 +1,19 @@
 """Breaking-change detection for the public marts against a committed snapshot.
 
 `contracts/public_contracts.json` records, for every version of every public model, its columns
-(name, position, data type, not-null), primary key, latest version and deprecation date.
-`check()` compares the project as it is now (from `dbt parse`) with that snapshot:
+(name, position, data type, not-null), primary key, check constraints, latest version and
+deprecation date. `check()` compares the project as it is now (from `dbt parse`) with that
+snapshot:
 
 - a column removed, renamed, retyped or moved to another position (consumers of `select *`, COPY
-  and positional clients read columns by position), a not-null or primary key loosened, or a
-  version removed before its deprecation date: BREAKING, fails with a message naming the mart and
-  what to do (create a new version, keep the old one with a deprecation_date);
+  and positional clients read columns by position), a not-null, primary key or check constraint
+  loosened (a check removed or changed), or a version removed before its deprecation date:
+  BREAKING, fails with a message naming the mart and what to do (create a new version, keep the
+  old one with a deprecation_date);
 - a new mart, version or column (after the existing ones), or a tightening (a not_null, a primary
-  key where there was none, contract enforcement turned on): fine, but the snapshot must be
-  refreshed (`lp contracts snapshot`) and committed, so a reviewer sees every change to the
-  interface.
+  key where there was none, a new check constraint, contract enforcement turned on): fine, but
+  the snapshot must be refreshed (`lp contracts snapshot`) and committed, so a reviewer sees
+  every change to the interface.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ def normalise_type(data_type: str | None) -> str:
     return name + (f"({args}" if args else "") + ("[]" if array else "")
 
 
+def normalise_check(expression: str | None) -> str:
+    """One spelling per check expression (case and spacing), so a reformatted yml compares equal."""
+    return re.sub(r"\s+", " ", (expression or "").strip().lower())
+
+
 def contracts_from_manifest(manifest: dict) -> dict:
     marts = {}
     for node in manifest["nodes"].values():
@@ -56,9 +63,14 @@ def contracts_from_manifest(manifest: dict) -> dict:
             continue
         key = f'{node["name"]}.v{node.get("version")}'
         pk = []
+        checks = []
         for constraint in node.get("constraints", []):
             if constraint["type"] == "primary_key":
                 pk = list(constraint.get("columns") or [])
+            elif constraint["type"] == "check":
+                checks.append(normalise_check(constraint.get("expression")))
+        for col in node["columns"].values():
+            checks += [normalise_check(c.get("expression")) for c in col.get("constraints", []) if c["type"] == "check"]
         columns = {}
         # the manifest keeps the yml order, which is the order the contract creates the table in
         for position, (name, col) in enumerate(node["columns"].items(), start=1):
@@ -78,6 +90,7 @@ def contracts_from_manifest(manifest: dict) -> dict:
             "contract_enforced": bool(node["config"].get("contract", {}).get("enforced")),
             "deprecation_date": (node.get("deprecation_date") or None) and str(node["deprecation_date"])[:10],
             "primary_key": sorted(set(pk)),
+            "checks": sorted(set(checks)),
             "columns": columns,
         }
     return dict(sorted(marts.items()))
@@ -132,6 +145,15 @@ def compare(old: dict, new: dict, today: dt.date | None = None) -> tuple[list[st
             breaking.append(f"{label}: primary key changed {before['primary_key']} -> {after['primary_key']}.")
         elif after["primary_key"] and not before["primary_key"]:
             additive.append(f"{label}: new primary key {after['primary_key']}")
+        # a snapshot written before checks were recorded has none: nothing to compare
+        for check in sorted(set(before.get("checks", [])) - set(after.get("checks", before.get("checks", [])))):
+            breaking.append(
+                f"{label}: check constraint '{check}' was removed or changed. Consumers rely on what it "
+                f"guarantees: keep it, or add a new version of {before['name']} with the new rule."
+            )
+        if "checks" in before:
+            for check in sorted(set(after.get("checks", [])) - set(before["checks"])):
+                additive.append(f"{label}: new check constraint '{check}'")
         if before["contract_enforced"] and not after["contract_enforced"]:
             breaking.append(f"{label}: contract enforcement was turned off.")
         elif after["contract_enforced"] and not before["contract_enforced"]:
