@@ -120,3 +120,39 @@ def test_datacontract_lint_accepts_the_committed_contracts(schema):
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "Data contract is valid" in result.stdout
+
+
+def test_check_constraints_are_quality_rules_that_datacontract_test_runs(warehouse, manifest, tmp_path):
+    """Each check constraint of a mart's contract is an SQL quality rule of its column in the ODCS
+    file, so tools in other languages see the rule, and `datacontract test` runs it: a rule the
+    data breaks (rank at most 3, where lists have 10) fails."""
+    expected = set()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node.get("access") == "public":
+            for name, col in node["columns"].items():
+                expected |= {(node["alias"], name, c["expression"]) for c in col["constraints"] if c["type"] == "check"}
+    found = {
+        (table, column, rule["description"].removeprefix("Check constraint of the dbt contract: "))
+        for (table, column), rules in _quality_rules().items()
+        for rule in rules
+    }
+    assert expected and found == expected
+    narrowed = tmp_path / "recommendations.odcs.yaml"
+    text = (odcs.ODCS_DIR / narrowed.name).read_text()
+    assert text.count("not (rank between 1 and 10)") == 1
+    narrowed.write_text(text.replace("not (rank between 1 and 10)", "not (rank between 1 and 3)"))
+    result = odcs.test(warehouse.env, narrowed)
+    out = " ".join(result.stdout.split())
+    assert result.returncode != 0 and "rank between 1 and 10: Actual custom_sql(rank) was" in out, out[-3000:]
+    assert odcs.test(warehouse.env, odcs.ODCS_DIR / narrowed.name).returncode == 0
+
+
+def _quality_rules() -> dict[tuple[str, str], list[dict]]:
+    """(table, column) -> the SQL quality rules of that column, in every committed contract."""
+    rules = {}
+    for path in sorted(odcs.ODCS_DIR.glob("*.odcs.yaml")):
+        for table in yaml.safe_load(path.read_text())["schema"]:
+            for prop in table["properties"]:
+                if prop.get("quality"):
+                    rules[(table["name"], prop["name"])] = prop["quality"]
+    return rules

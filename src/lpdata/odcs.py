@@ -90,12 +90,24 @@ def _with_keys_before_logical_type(prop: dict, extra: dict) -> dict:
     return out
 
 
+def check_quality(expression: str) -> dict:
+    """A check constraint of the contract as an ODCS SQL quality rule (no row breaks it), so that
+    tools reading the contract see the rule and `datacontract test` runs it."""
+    return {
+        "type": "sql",
+        "description": f"Check constraint of the dbt contract: {expression}",
+        "query": f"select count(*) from {{model}} where not ({expression})",
+        "mustBe": 0,
+    }
+
+
 def standard_fields(table: dict, node: dict) -> dict:
     """Fix what the dbt importer writes outside the standard. A composite primary key becomes
     `primaryKey: true` and `primaryKeyPosition: <n>` (1-based, key order) on each key column,
     instead of a `primaryKey` custom property; an array column (`integer[]`) gets `logicalType:
     array` and `items` with the element type, instead of its element's logical type. A deprecated
-    version gets its deprecationDate and the latest version's table as custom properties."""
+    version gets its deprecationDate and the latest version's table as custom properties. Check
+    constraints become SQL quality rules of their column (or table)."""
     key = primary_key(node)
     table["customProperties"] = [p for p in table.get("customProperties", []) if p["property"] != "primaryKey"]
     # a deprecated version says so where a consumer's tooling looks (ODCS has no per-table status)
@@ -106,8 +118,17 @@ def standard_fields(table: dict, node: dict) -> dict:
         ]
     if not table["customProperties"]:
         del table["customProperties"]
+    column_checks = {
+        name: [c["expression"] for c in col.get("constraints", []) if c["type"] == "check" and c.get("expression")]
+        for name, col in node["columns"].items()
+    }
+    table_checks = [c["expression"] for c in node.get("constraints", []) if c["type"] == "check" and c.get("expression")]
+    if table_checks:
+        table["quality"] = [check_quality(expression) for expression in table_checks]
     properties = []
     for prop in table["properties"]:
+        if column_checks.get(prop["name"]):
+            prop["quality"] = [check_quality(expression) for expression in column_checks[prop["name"]]]
         if prop["name"] in key:
             prop = _with_keys_before_logical_type(
                 prop, {"primaryKey": True, "primaryKeyPosition": key.index(prop["name"]) + 1}
