@@ -43,7 +43,7 @@ def test_joint_target_needs_both_bounds_met():
 
 def _result(with_floor: bool) -> dict:
     r = {
-        "learners": 1000, "seed": 42, "database": "x", "server_version": 150000,
+        "learners": 1000, "seed": 42, "database": "x", "server_version": 150020, "server_release": "15.20",
         "generate": {"seconds": 2.0, "rows": 10, "events": 5, "rows_per_s": 5, "peak_rss_mb": 300.0},
         "scan": {"seconds": 2.08, "events": 5},
         "copy_events_s": 11.6,
@@ -63,6 +63,7 @@ def _result(with_floor: bool) -> dict:
 
 def test_table_prints_memory_and_bounds():
     text = bench.format_table(_result(with_floor=True))
+    assert text.startswith("Benchmark: 1,000 learners (seed 42), database x, PostgreSQL 15.20\n")
     assert "memory: generator 300 MB peak RSS; dbt 400 MB (full) / 410 MB (daily)" in text
     assert "PostgreSQL temporary files 2,048 MB (full) / 1,024 MB (daily)" in text
     assert "full build  >= floor 19.4 s + bare copy 11.6 s = 31.0 s = 14.9 scans" in text

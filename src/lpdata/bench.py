@@ -269,6 +269,7 @@ def run(
         db.ensure_database(env)
         out["generate"] = None
     out["server_version"] = db.server_version(env)
+    out["server_release"] = db.server_release(env)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"bench_{learners}.json"
 
@@ -355,7 +356,7 @@ def format_table(r: dict) -> str:
     ok = {True: "meets", False: "MISSES"}
     lines = [
         f"Benchmark: {r['learners']:,} learners (seed {r['seed']}), database {r['database']}, "
-        f"PostgreSQL {r['server_version']}",
+        f"PostgreSQL {r.get('server_release') or r['server_version']}",
         "",
         "| measure | value | ratio | target |",
         "| --- | --- | --- | --- |",
