@@ -347,3 +347,26 @@ def test_a_producer_added_by_the_documented_steps_serves_its_module(tmp_path):
     manifest = read_artifact("manifest.json", project / "target")
     assert "model.learning_platform.int_reco_producer_popular_twin" in manifest["nodes"]
     assert contracts.check(manifest) == ([], [])
+
+
+def test_a_producer_without_a_column_of_the_candidate_shape_stops_the_build_naming_it(tmp_path):
+    """A registered producer that forgot reason_course_id fails at the union with the producer's
+    name and the shape it must return, not with PostgreSQL's "column does not exist"."""
+    project = project_copy(tmp_path / "project")
+    producers = project / "models" / "intermediate" / "recommendations" / "producers"
+    sql = (producers / "int_reco_producer_popular.sql").read_text()
+    assert sql.count("as reason_course_id") == 1
+    (producers / "int_reco_producer_popular_twin.sql").write_text(sql.replace("as reason_course_id", "as anchor_course_id"))
+    insert_at(
+        project / "macros" / "recommendation_producers.sql",
+        "        'int_reco_producer_popular',\n",
+        "        'int_reco_producer_popular_twin',\n",
+    )
+    wh = build_warehouse("producer_slip", 500, build=False)
+    result = wh.dbt("build", "--select", "+int_reco_candidates", check=False, project_dir=project)
+    assert result.returncode != 0
+    assert (
+        "recommendation producer int_reco_producer_popular_twin (docs/recommendations.md): model "
+        "int_reco_producer_popular_twin has no column reason_course_id"
+    ) in result.stdout, result.stdout[-4000:]
+    assert "does not exist" not in result.stdout

@@ -8,6 +8,10 @@
 with
 
 {% for producer in recommendation_producers() %}
+{%- set producer_columns = [
+    'run_key', 'learner_id', 'module', 'course_id', 'raw_score', 'algorithm', 'reason_course_id'
+] %}
+{{- require_columns(producer, producer_columns, 'recommendation producer ' ~ producer ~ ' (docs/recommendations.md)') }}
 {{ producer }} as (
     select
         run_key,
