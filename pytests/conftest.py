@@ -112,6 +112,14 @@ def run_lp(
     return subprocess.run([sys.executable, "-m", "lpdata.cli", *args], cwd=cwd, env=environ, capture_output=True, text=True)
 
 
+def assert_build_stopped_naming(result: subprocess.CompletedProcess, message: str) -> None:
+    """A dbt build that failed with message in its log, and not with PostgreSQL's "column ... does
+    not exist" against a union, which the project's shape checks (macro require_columns) replace."""
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout[-4000:]
+    assert "does not exist" not in result.stdout
+
+
 def project_copy(dest: Path) -> Path:
     """A copy of the project's files (no venv, git, dbt targets, database or artifacts) to change as
     a contributor would: add a model, edit a yml."""
