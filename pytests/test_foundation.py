@@ -165,8 +165,9 @@ def test_contract_constraints_exist_in_the_database(warehouse):
         conn.execute(f"insert into {warehouse.mart('dim_courses')} select * from {warehouse.mart('dim_courses')} limit 0")
         conn.execute(
             f"""insert into {warehouse.mart('dim_courses')}
-            (course_id, slug, title, domain, difficulty, launched_at, is_retired, n_items, n_graded_items, skills)
-            values (-1, 'x', 'x', 'x', 'impossible', now(), false, 1, 0, '{{}}')"""
+            (course_id, slug, title, domain, difficulty, launched_at, is_retired, n_items, n_graded_items, skills,
+             skill_names)
+            values (-1, 'x', 'x', 'x', 'impossible', now(), false, 1, 0, '{{}}', '{{}}')"""
         )
 
 
