@@ -304,11 +304,11 @@ def test_lp_db_up_names_the_servers_version_as_people_write_it(server):
     """`lp db up` printed server_version_num ("PostgreSQL 180004 ready"); it prints the release
     (18.4, 15.20), without what a packager appends to server_version ("15.20 (Debian ...)")."""
     pg = machine_server() if server == "machine" else None
+    result = run_lp("db", "up", pg=pg)  # first: it creates the database (a fresh clone has none)
+    assert result.returncode == 0, result.stderr
     env = db.pg_env(cli_environ(pg))
     with db.connect(env) as conn:
         release = conn.execute("show server_version").fetchone()[0].split()[0]
-    result = run_lp("db", "up", pg=pg)
-    assert result.returncode == 0, result.stderr
     assert result.stdout == f"PostgreSQL {release} ready: {db.conninfo(env)}\n"
     assert re.fullmatch(r"\d+\.\d+", release)
 
