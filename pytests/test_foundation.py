@@ -317,7 +317,14 @@ def test_lp_db_up_names_the_servers_version_as_people_write_it(server):
     ("command", "lines"),
     [
         ("db", [r"up\s+start the embedded PostgreSQL", r"down\s+stop the embedded PostgreSQL"]),
-        ("contracts", [r"check\s+compare the public marts' contracts", r"snapshot\s+rewrite contracts/public_contracts.json"]),
+        (
+            "contracts",
+            [
+                r"check\s+compare the public marts' contracts",
+                r"snapshot\s+rewrite contracts/public_contracts.json",
+                r"test\s+datacontract test of the committed ODCS contracts",
+            ],
+        ),
         ("dbt", [r"Run dbt on the selected warehouse .* DBT_INDIRECT_SELECTION=buildable .* PGOPTIONS .*work_mem="]),
     ],
 )

@@ -393,7 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "contracts",
-        help="check public mart contracts against the committed snapshot, or refresh it (and the ODCS export)",
+        help="check public mart contracts against the committed snapshot, refresh it (and the ODCS export), "
+        "or test the ODCS contracts against the warehouse",
     )
     actions = p.add_subparsers(dest="action", required=True)
     actions.add_parser(
