@@ -3,7 +3,8 @@
     that names that model, the columns it lacks and what its kind must return, instead of
     PostgreSQL's "column ... does not exist" blamed on the union. Runs when dbt executes the union
     (the model it reads is built by then); skipped when that relation does not exist yet (dbt
-    compile or docs on an empty database), where the union's own SQL reports it.
+    compile or docs on an empty database) or is ephemeral (no relation, only a CTE), where the
+    union's own SQL reports it.
 -#}
 {% macro require_columns(model_name, required, what) -%}
     {%- if execute %}

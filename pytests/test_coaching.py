@@ -436,10 +436,8 @@ def test_a_segment_slip_fails_the_build_naming_it(tmp_path):
     messages.write_text(messages.read_text().rstrip("\n") + '\ntwin_back_on_track,nudge,staled_twin,1000,"One item is enough today.",true\n')
 
     wh = build_warehouse("segment_slip", 500, build=False)
-    result = wh.dbt(
-        "build", "--select", "+int_coaching_segments_unioned", "+assert_coaching_catalogue_segments_registered",
-        check=False, project_dir=project,
-    )
+    # the recipe's build (docs/coaching.md)
+    result = wh.dbt("build", "--select", "+coaching_targets", "+dim_learners.v2", check=False, project_dir=project)
     assert_build_stopped_naming(
         result,
         "coaching segment stalled_twin: model int_coaching_segment_stalled_twin has no column reason_detail "

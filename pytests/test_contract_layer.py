@@ -287,6 +287,10 @@ def test_a_loosened_or_changed_check_constraint_is_breaking_and_a_new_one_is_not
     ]
     # spelled differently in the yml, the same rule
     assert contracts.normalise_check("  Rank BETWEEN 1\n and 10 ") == "rank between 1 and 10"
+    # but a changed literal is a changed rule
+    assert contracts.normalise_check("level IN ('Expert')") == "level in ('Expert')" != contracts.normalise_check(
+        "level in ('expert')"
+    )
     # a snapshot written before checks were recorded: no check to compare
     for mart in old.values():
         del mart["checks"]

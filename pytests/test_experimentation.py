@@ -394,28 +394,33 @@ def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None
     assert sql.count("left join") == 1
     (metrics / "metric_enrollments_inner.sql").write_text(sql.replace("left join", "inner join"))
     (metrics / "metric_enrollments_no_pre.sql").write_text(sql.replace("as pre_value", "as pre_window_value"))
-    insert_at(
-        project / "macros" / "experimentation" / "experiment_metrics.sql",
-        "enrollments, mean, metric_enrollments\n",
-        "enrollments_inner, mean, metric_enrollments_inner\n"
-        "enrollments_share, proportion, metric_enrollments\n"
-        "enrollments_no_pre, mean, metric_enrollments_no_pre\n",
-    )
+    registry = project / "macros" / "experimentation" / "experiment_metrics.sql"
     plans = project / "seeds" / "experimentation" / "experiment_analysis_plans.csv"
-    plans.write_text(plans.read_text().rstrip("\n") + "\nreco_carusel,enrollments,secondary\n")  # a misspelt experiment
+    good_registry, good_plans = registry.read_text(), plans.read_text()
+
+    def build(registered: str = "", plan_row: str = ""):
+        """The documented build, with these registry lines and analysis-plan row added."""
+        registry.write_text(good_registry.replace("enrollments, mean, metric_enrollments\n", "enrollments, mean, metric_enrollments\n" + registered))
+        plans.write_text(good_plans.rstrip("\n") + "\n" + plan_row)
+        result = wh.dbt("build", "--select", "+experiment_results", check=False, project_dir=project)
+        assert result.returncode != 0
+        return result
+
+    def stored_failures(result, test: str) -> list[tuple]:
+        """The failing rows dbt's message points to (`See test failures: select * from ...`)."""
+        failure = result.stdout.split(f"Failure in test {test}")
+        assert len(failure) == 2, result.stdout[-4000:]
+        stored = re.search(r'select \* from "[^"]+"\."dbt_test__audit"\."([a-z0-9_]+)"', failure[1])
+        assert stored, failure[1][:2000]
+        return wh.query(f"select * from dbt_test__audit.{stored.group(1)}")
+
     wh = build_warehouse("wrong_metric", 1000, build=False)
-    result = wh.dbt("build", "--select", "+experiment_results", "+assert_metrics_cover_every_window", check=False, project_dir=project)
-    assert result.returncode != 0
-    plan_failure = result.stdout.split("Failure in test relationships_experiment_analysis_plans_experiment_key")
-    assert len(plan_failure) == 2, result.stdout[-4000:]
-    stored = re.search(r'select \* from "[^"]+"\."dbt_test__audit"\."([a-z0-9_]+)"', plan_failure[1])
-    assert stored, plan_failure[1][:2000]
-    assert wh.query(f"select * from dbt_test__audit.{stored.group(1)}") == [("reco_carusel",)]
-    failure = result.stdout.split("Failure in test assert_metrics_cover_every_window")
-    assert len(failure) == 2, result.stdout[-4000:]
-    assert 'select * from "' in failure[1] and '"."dbt_test__audit"."assert_metrics_cover_every_window"' in failure[1]
-    failures = wh.query("select metric_key, broken_rule, n_learner_rows from dbt_test__audit.assert_metrics_cover_every_window")
-    broken = {(key, rule.split(" (")[0].split(",")[0]): n for key, rule, n in failures}
+    # 1. an inner join and a count registered as a proportion: the coverage test fails, the marts wait
+    result = build("enrollments_inner, mean, metric_enrollments_inner\nenrollments_share, proportion, metric_enrollments\n")
+    broken = {
+        (key, rule.split(" (")[0].split(",")[0]): n
+        for key, _model, rule, n in stored_failures(result, "assert_metrics_cover_every_window")
+    }
     n_without_enrolment = wh.scalar(
         "select count(*) from intermediate.int_experiment_metric_windows as w where not exists ("
         " select from staging.stg_platform__enrollments as e where e.learner_id = w.learner_id"
@@ -423,14 +428,16 @@ def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None
     )
     assert set(broken) == {("enrollments_inner", "windows without a row"), ("enrollments_share", "registered as proportion")}
     assert broken[("enrollments_inner", "windows without a row")] == n_without_enrolment > 0
-    assert wh.scalar("select to_regclass('audit_experimentation.experiment_learner_metrics_v1')") is None  # skipped
+    statuses = {r["unique_id"]: r["status"] for r in read_artifact("run_results.json", project / "target")["results"]}
+    assert statuses["model.learning_platform.experiment_learner_metrics.v1"] == "skipped"
+    assert statuses["model.learning_platform.experiment_results.v1"] == "skipped"
 
-    # with the others mended, the model without pre_value stops the mart, which names it
-    plans.write_text(plans.read_text().replace("reco_carusel,enrollments,secondary\n", ""))
-    registry = project / "macros" / "experimentation" / "experiment_metrics.sql"
-    registry.write_text(registry.read_text().replace("enrollments_inner, mean, metric_enrollments_inner\n", "")
-                        .replace("enrollments_share, proportion, metric_enrollments\n", ""))
-    result = wh.dbt("build", "--select", "+experiment_results", check=False, project_dir=project)
+    # 2. a misspelt experiment in the plan: its relationships test fails, naming the key
+    result = build(plan_row="reco_carusel,enrollments,secondary\n")
+    assert stored_failures(result, "relationships_experiment_analysis_plans_experiment_key") == [("reco_carusel",)]
+
+    # 3. a model without pre_value stops the mart, which names it
+    result = build("enrollments_no_pre, mean, metric_enrollments_no_pre\n")
     assert_build_stopped_naming(
         result,
         "experiment metric enrollments_no_pre (registered as mean in macros/experimentation/experiment_metrics.sql; "

@@ -59,7 +59,8 @@
     {%- set names = [] -%}
     {%- for parent in test.depends_on.nodes if parent not in outcome and parent in graph.nodes -%}
         {%- set model = graph.nodes[parent] -%}
-        {%- do names.append(model.name ~ ('' if model.version is none else '.v' ~ model.version)) -%}
+        {%- set versioned = model.resource_type == 'model' and model.get('version') is not none -%}
+        {%- do names.append(model.name ~ ('.v' ~ model.version if versioned else '')) -%}
     {%- endfor -%}
     {%- if names -%}
         {{ return(': it also reads ' ~ names | unique | join(', ') ~ ', not selected; add +' ~ names | unique | join(' +') ~ ' to the selection to publish') }}
@@ -186,8 +187,8 @@
                 from pg_attribute as att
                 where att.attrelid = to_regclass({{ sql_string(adapter.quote(publish_schema) ~ '.' ~ adapter.quote(node.alias)) }})
                     and att.attnum > 0 and not att.attisdropped
-                    and col_description(att.attrelid, att.attnum) is not null
             loop
+                -- a null description clears the comment CREATE OR REPLACE VIEW kept (%L of null is NULL)
                 execute format('comment on column %s.%I is %L', {{ sql_string(view) }}, col.attname, col.description);
             end loop;
         end $comments$;

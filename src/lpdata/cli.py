@@ -157,7 +157,10 @@ def changed_files(root: Path = PROJECT_ROOT) -> list[Path]:
 
 
 # what dbt-bouncer reads (the manifest): a change to any of these can break a convention
-DBT_PROJECT_PATHS = ("models/", "seeds/", "tests/", "macros/", "analyses/", "dbt_project.yml", "dbt-bouncer.yml")
+DBT_PROJECT_PATHS = (
+    "models/", "seeds/", "tests/", "macros/", "analyses/", "snapshots/",
+    "dbt_project.yml", "dbt-bouncer.yml", "packages.yml", "dependencies.yml",
+)
 
 
 def dbt_project_changed(root: Path = PROJECT_ROOT) -> bool:
@@ -383,7 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lint", help=lint_help(), description=lint_help())
     p.add_argument("paths", nargs="*", help="only these files or folders (default: the whole project)")
     p.add_argument("--fix", action="store_true", help="apply the fixes sqlfluff and ruff can make, then report the rest")
-    p.add_argument("--changed", action="store_true", help="the SQL and Python files changed since the last commit (git)")
+    p.add_argument(
+        "--changed",
+        action="store_true",
+        help="the SQL and Python files changed since the last commit (git), and the conventions when any file "
+        "of the dbt project changed (a yml too)",
+    )
     p.set_defaults(fn=_lint)
 
     p = sub.add_parser("test", help="lint and every test (pytest on real PostgreSQL)")

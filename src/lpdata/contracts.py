@@ -52,8 +52,10 @@ def normalise_type(data_type: str | None) -> str:
 
 
 def normalise_check(expression: str | None) -> str:
-    """One spelling per check expression (case and spacing), so a reformatted yml compares equal."""
-    return re.sub(r"\s+", " ", (expression or "").strip().lower())
+    """One spelling per check expression (case and spacing outside string literals), so a
+    reformatted yml compares equal while a changed literal ('Beginner' for 'beginner') does not."""
+    parts = re.split(r"('(?:[^']|'')*')", (expression or "").strip())
+    return "".join(part if part.startswith("'") else re.sub(r"\s+", " ", part.lower()) for part in parts)
 
 
 def contracts_from_manifest(manifest: dict) -> dict:

@@ -14,7 +14,8 @@ windows as (
 ),
 
 {% for metric in experiment_metrics() %}
-{%- set not_0_or_1 = 'metric_rows.value not in (0, 1) or metric_rows.pre_value not in (0, 1)' %}
+{%- set not_0_or_1 = 'coalesce(metric_rows.value, -1) not in (0, 1)'
+    ~ ' or coalesce(metric_rows.pre_value, -1) not in (0, 1)' %}
 {{ metric.metric_key }}_checked as (
     select
         '{{ metric.metric_key }}' as metric_key,
@@ -61,7 +62,7 @@ failures as (
     select
         metric_key,
         model_name,
-        'registered as proportion, but value or pre_value is not 0 or 1' as broken_rule,
+        'registered as proportion, but value or pre_value is not 0 or 1 (null included)' as broken_rule,
         n_proportions_not_0_or_1 as n_learner_rows
     from checked
     where n_proportions_not_0_or_1 > 0
