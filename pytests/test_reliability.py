@@ -92,7 +92,8 @@ def start_build(wh, log_path: Path) -> subprocess.Popen:
 
 
 def timed_build(wh, log_path: Path) -> tuple[float, float]:
-    """Run a full build; return (total seconds, seconds until the on-run-end publish hook started)."""
+    """Run a full build; return (total seconds, seconds until the log shows the on-run-end hook,
+    which dbt logs after it ran: the publish has ended by then)."""
     start = time.monotonic()
     proc = start_build(wh, log_path)
     hook_at = None
@@ -103,6 +104,22 @@ def timed_build(wh, log_path: Path) -> tuple[float, float]:
     total = time.monotonic() - start
     assert proc.returncode == 0, log_path.read_text()[-3000:]
     return total, hook_at or total * 0.95
+
+
+def wait_for_publishing(wh, proc: subprocess.Popen) -> bool:
+    """Until a session of the build runs a publish statement (macros/publish/publish_marts.sql
+    copies each mart into <mart>__publishing first); False if the build ended without one."""
+    with db.connect(wh.env, autocommit=True) as conn:
+        while proc.poll() is None:
+            publishing = conn.execute(
+                "select exists (select from pg_stat_activity where datname = current_database() "
+                "and pid <> pg_backend_pid() and state = 'active' and query like %s)",
+                ("%\\_\\_publishing%",),
+            ).fetchone()[0]
+            if publishing:
+                return True
+            time.sleep(0.005)
+    return False
 
 
 def build_sessions(wh) -> list[tuple[str, str]]:
@@ -261,15 +278,24 @@ def test_sigkill_at_random_points_never_leaves_consumers_without_a_good_mart(
     relations, good = baseline
     total, hook_at = getattr(wh, "timings", None) or timed_build(wh, tmp_path / "timing_build.log")
     rng = random.Random(KILL_SEED)
-    # spread over the whole build; every 4th try lands in the on-run-end publish
-    delays = [
-        rng.uniform(hook_at, total) if i % 4 == 3 else rng.uniform(0.5, hook_at) for i in range(KILL_TRIES)
+    # spread over the whole build; every 4th try is killed inside the publish (on-run-end), the
+    # window where consumers' relations are swapped. dbt logs the hook only after it ran, so the
+    # log cannot say when publishing starts: those tries watch the database for the build's first
+    # publish statement and kill a random fraction of a second later. (Before, they were killed
+    # between the log line and the end of the build: after every mart had been published.)
+    plans = [
+        ("publish", rng.uniform(0.0, 0.25)) if i % 4 == 3 else ("build", rng.uniform(0.5, hook_at))
+        for i in range(KILL_TRIES)
     ]
     outcomes = []
-    for i, delay in enumerate(delays):
+    for i, (phase, delay) in enumerate(plans):
         log = tmp_path / f"killed_{i:02d}.log"
+        started = time.monotonic()
         proc = start_build(wh, log)
+        if phase == "publish":
+            wait_for_publishing(wh, proc)
         time.sleep(delay)
+        at = time.monotonic() - started
         finished_before_kill = proc.poll() is not None
         if not finished_before_kill:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -278,11 +304,19 @@ def test_sigkill_at_random_points_never_leaves_consumers_without_a_good_mart(
         seen = content_hashes(wh, relations)
         bad = {r: (seen[r], good[r]) for r in relations if seen[r] != good[r]}
         last_line = (log.read_text().strip().splitlines() or [""])[-1][-120:]
-        outcomes.append((round(delay, 1), finished_before_kill, terminated, last_line))
-        assert not bad, f"try {i} (killed after {delay:.1f} s, at: {last_line!r}): consumers see {bad}"
-    print(f"\nSIGKILL fault test: build {total:.0f} s (publish from {hook_at:.0f} s); {KILL_TRIES} kills, all clean:")
-    for delay, finished, terminated, last_line in outcomes:
-        print(f"  kill at {delay:6.1f} s{' (build had finished)' if finished else ''}: {last_line}")
+        outcomes.append((round(at, 1), finished_before_kill, terminated, last_line))
+        assert not bad, f"try {i} (killed after {at:.1f} s, at: {last_line!r}): consumers see {bad}"
+    # the publish-phase kills landed while marts were being published: before the build logged
+    # "Published N mart(s)", which it does once every mart is swapped
+    mid_publish = [
+        "Published" not in (tmp_path / f"killed_{i:02d}.log").read_text()
+        for i, (phase, _) in enumerate(plans)
+        if phase == "publish"
+    ]
+    assert mid_publish.count(True) >= len(mid_publish) - 1, f"publish-phase kills before the end of publishing: {mid_publish}"
+    print(f"\nSIGKILL fault test: build {total:.0f} s (published by {hook_at:.0f} s); {KILL_TRIES} kills, all clean:")
+    for (phase, _), (at, finished, terminated, last_line) in zip(plans, outcomes):
+        print(f"  {phase:7} kill at {at:6.1f} s{' (build had finished)' if finished else ''}: {last_line}")
 
     # the next build recovers: passes, publishes, same contents, nothing half-made left behind
     result = wh.dbt("build")
@@ -298,10 +332,11 @@ def test_sigkill_at_random_points_never_leaves_consumers_without_a_good_mart(
         json.dumps(
             {
                 "build_seconds": round(total, 1),
-                "publish_starts_at_s": round(hook_at, 1),
+                "published_by_s": round(hook_at, 1),
                 "kills": [
-                    {"delay_s": d, "build_finished_first": f, "orphan_sessions_terminated": t, "last_log_line": line}
-                    for d, f, t, line in outcomes
+                    {"phase": phase, "killed_at_s": d, "build_finished_first": f, "orphan_sessions_terminated": t,
+                     "last_log_line": line}
+                    for (phase, _), (d, f, t, line) in zip(plans, outcomes)
                 ],
                 "recovered": True,
             },
