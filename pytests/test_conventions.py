@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import project_copy, run_lp
 
-from lpdata import PROJECT_ROOT
+from lpdata import PROJECT_ROOT, contracts
 from lpdata.dbt import dbt_env, read_artifact, run_dbt
 
 
@@ -83,11 +83,8 @@ def test_every_mart_description_says_how_to_read_it_and_its_key():
     run_dbt(["parse"], {}, target_path="target_bouncer", capture=True)
     manifest = read_artifact("manifest.json", "target_bouncer")
     stale = []
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node.get("access") != "public":
-            continue
-        schema, name = node["config"]["meta"]["publish_schema"], node["name"]
-        key = next(c["columns"] for c in node["constraints"] if c["type"] == "primary_key")
+    for node in contracts.public_models(manifest):
+        schema, name, key = node["config"]["meta"]["publish_schema"], node["name"], contracts.primary_key(node)
         expected = (
             f"Read it as `{schema}.{name}` (the latest version, v{node['latest_version']}) or by version as "
             f"`{schema}.{name}_v<N>`; primary key ({', '.join(key)})."

@@ -58,27 +58,43 @@ def normalise_check(expression: str | None) -> str:
     return "".join(part if part.startswith("'") else re.sub(r"\s+", " ", part.lower()) for part in parts)
 
 
+def public_models(manifest: dict) -> list[dict]:
+    """The manifest's public models (every version of every mart), in manifest order."""
+    return [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n.get("access") == "public"]
+
+
+def primary_key(node: dict) -> list[str]:
+    """The model's primary key columns in key order: its model-level constraint, else the columns
+    with a column-level primary_key constraint (in column order)."""
+    for constraint in node.get("constraints") or []:
+        if constraint["type"] == "primary_key" and constraint.get("columns"):
+            return list(constraint["columns"])
+    return [
+        name
+        for name, column in node["columns"].items()
+        if any(c["type"] == "primary_key" for c in column.get("constraints") or [])
+    ]
+
+
+def check_constraints(node: dict) -> tuple[list[str], dict[str, list[str]]]:
+    """The model's check expressions: (model-level ones, column -> that column's ones)."""
+
+    def checks(constraints: list[dict] | None) -> list[str]:
+        return [c["expression"] for c in constraints or [] if c["type"] == "check" and c.get("expression")]
+
+    return checks(node.get("constraints")), {name: checks(col.get("constraints")) for name, col in node["columns"].items()}
+
+
 def contracts_from_manifest(manifest: dict) -> dict:
     marts = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node.get("access") != "public":
-            continue
+    for node in public_models(manifest):
         key = f'{node["name"]}.v{node.get("version")}'
-        pk = []
-        checks = []
-        for constraint in node.get("constraints", []):
-            if constraint["type"] == "primary_key":
-                pk = list(constraint.get("columns") or [])
-            elif constraint["type"] == "check":
-                checks.append(normalise_check(constraint.get("expression")))
-        for col in node["columns"].values():
-            checks += [normalise_check(c.get("expression")) for c in col.get("constraints", []) if c["type"] == "check"]
+        table_checks, column_checks = check_constraints(node)
+        checks = [normalise_check(c) for c in table_checks + [c for cs in column_checks.values() for c in cs]]
         columns = {}
         # the manifest keeps the yml order, which is the order the contract creates the table in
         for position, (name, col) in enumerate(node["columns"].items(), start=1):
             kinds = {c["type"] for c in col.get("constraints", [])}
-            if "primary_key" in kinds:
-                pk.append(name)
             columns[name] = {
                 "data_type": normalise_type(col.get("data_type")),
                 "not_null": "not_null" in kinds,
@@ -91,7 +107,7 @@ def contracts_from_manifest(manifest: dict) -> dict:
             "relation": f'{node["config"].get("meta", {}).get("publish_schema", node["schema"])}.{node["alias"]}',
             "contract_enforced": bool(node["config"].get("contract", {}).get("enforced")),
             "deprecation_date": (node.get("deprecation_date") or None) and str(node["deprecation_date"])[:10],
-            "primary_key": sorted(set(pk)),
+            "primary_key": sorted(primary_key(node)),
             "checks": sorted(set(checks)),
             "columns": columns,
         }

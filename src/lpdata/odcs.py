@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from . import PROJECT_ROOT
-from .contracts import normalise_type
+from .contracts import check_constraints, normalise_type, primary_key, public_models
 
 ODCS_DIR = PROJECT_ROOT / "contracts" / "odcs"
 SERVER_NAME = "warehouse"
@@ -31,23 +31,9 @@ def _datacontract() -> str:
 
 def public_marts_by_schema(manifest: dict) -> dict[str, list[str]]:
     marts: dict[str, list[str]] = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and node.get("access") == "public":
-            marts.setdefault(node["config"]["meta"]["publish_schema"], []).append(node["alias"])
+    for node in public_models(manifest):
+        marts.setdefault(node["config"]["meta"]["publish_schema"], []).append(node["alias"])
     return {schema: sorted(aliases) for schema, aliases in sorted(marts.items())}
-
-
-def primary_key(node: dict) -> list[str]:
-    """The model's primary key columns in key order: its model-level constraint, else the columns
-    with a column-level primary_key constraint (in column order)."""
-    for constraint in node.get("constraints") or []:
-        if constraint["type"] == "primary_key" and constraint.get("columns"):
-            return list(constraint["columns"])
-    return [
-        name
-        for name, column in node["columns"].items()
-        if any(c["type"] == "primary_key" for c in column.get("constraints") or [])
-    ]
 
 
 _LOGICAL_TYPES = {
@@ -118,11 +104,7 @@ def standard_fields(table: dict, node: dict) -> dict:
         ]
     if not table["customProperties"]:
         del table["customProperties"]
-    column_checks = {
-        name: [c["expression"] for c in col.get("constraints", []) if c["type"] == "check" and c.get("expression")]
-        for name, col in node["columns"].items()
-    }
-    table_checks = [c["expression"] for c in node.get("constraints", []) if c["type"] == "check" and c.get("expression")]
+    table_checks, column_checks = check_constraints(node)
     if table_checks:
         table["quality"] = [check_quality(expression) for expression in table_checks]
     properties = []
@@ -147,14 +129,9 @@ def export(manifest: dict, out_dir: Path = ODCS_DIR) -> list[Path]:
     """Write one ODCS contract per consumer schema; versions appear under their relation names."""
     # The importer names tables after node.name, which versions share: use the published alias.
     aliased = json.loads(json.dumps(manifest))
-    for node in aliased["nodes"].values():
-        if node["resource_type"] == "model" and node.get("access") == "public":
-            node["name"] = node["alias"]
-    public = {
-        node["alias"]: node
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node.get("access") == "public"
-    }
+    for node in public_models(aliased):
+        node["name"] = node["alias"]
+    public = {node["alias"]: node for node in public_models(manifest)}
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
