@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from conftest import project_copy, run_lp
 
-from lpdata import PROJECT_ROOT, contracts
-from lpdata.dbt import dbt_env, read_artifact, run_dbt
+from lpdata import contracts
+from lpdata.cli import BOUNCER_TARGET, run_bouncer
+from lpdata.dbt import read_artifact, run_dbt
 
 
 def test_dbt_bouncer_conventions_pass():
     # --warn-error: a parse warning fails the test (a documented macro argument that no longer
     # matches its definition, a doc entry for a macro that is gone, a deprecation)
-    run_dbt(["--warn-error", "parse"], {}, target_path="target_bouncer", capture=True)
-    env = dbt_env({}, {"DBT_TARGET_PATH": "target_bouncer"})
-    bouncer = Path(sys.executable).with_name("dbt-bouncer")
-    result = subprocess.run(
-        [str(bouncer), "--config-file", "dbt-bouncer.yml"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
-    )
+    result = run_bouncer(warn_error=True, capture=True)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     assert "All checks passed" in result.stdout
 
@@ -80,8 +75,8 @@ def test_every_mart_description_says_how_to_read_it_and_its_key():
     """The docs site shows a mart's build relation (audit_<product>, which consumers cannot read);
     each public mart's description says what they do read, and its primary key, which the site
     does not show. Checked against the contract, so neither goes stale."""
-    run_dbt(["parse"], {}, target_path="target_bouncer", capture=True)
-    manifest = read_artifact("manifest.json", "target_bouncer")
+    run_dbt(["parse"], {}, target_path=BOUNCER_TARGET, capture=True)
+    manifest = read_artifact("manifest.json", BOUNCER_TARGET)
     stale = []
     for node in contracts.public_models(manifest):
         schema, name, key = node["config"]["meta"]["publish_schema"], node["name"], contracts.primary_key(node)

@@ -173,22 +173,28 @@ def dbt_project_changed(root: Path = PROJECT_ROOT) -> bool:
     return bool(names.strip())
 
 
-def _bouncer() -> int:
+BOUNCER_TARGET = "target_bouncer"
+
+
+def run_bouncer(*, warn_error: bool = False, capture: bool = False) -> subprocess.CompletedProcess:
     """dbt-bouncer on a fresh parse (no database needed): the project's conventions
     (dbt-bouncer.yml), e.g. a new model without its yml entry, description, key test or owner,
-    which neither sqlfluff nor `dbt build` reports."""
-    target = "target_bouncer"
-    parsed = run_dbt(["parse"], {}, target_path=target, capture=True, check=False)
+    which neither sqlfluff nor `dbt build` reports. warn_error: a parse warning fails too. A parse
+    that fails is returned as it is (its output captured)."""
+    parsed = run_dbt(
+        [*(["--warn-error"] if warn_error else []), "parse"], {}, target_path=BOUNCER_TARGET, capture=True, check=False
+    )
     if parsed.returncode != 0:
-        print((parsed.stdout or "")[-3000:], file=sys.stderr)
-        return parsed.returncode
+        return parsed
     bouncer = Path(sys.executable).with_name("dbt-bouncer")
-    return subprocess.call(
+    return subprocess.run(
         [str(bouncer) if bouncer.exists() else "dbt-bouncer", "--config-file", "dbt-bouncer.yml"],
         cwd=PROJECT_ROOT,
         # rich draws its table of failed checks to the terminal's width, 80 columns when not a
         # terminal, which cut the check names and hid the messages
-        env=dbt_env({}, {"DBT_TARGET_PATH": target, "COLUMNS": os.environ.get("COLUMNS", "200")}),
+        env=dbt_env({}, {"DBT_TARGET_PATH": BOUNCER_TARGET, "COLUMNS": os.environ.get("COLUMNS", "200")}),
+        capture_output=capture,
+        text=True,
     )
 
 
@@ -257,13 +263,12 @@ def _lint(args: argparse.Namespace | None = None) -> int:
     conventions = not paths and (not changed or dbt_project_changed())
     if changed:
         paths += changed_files()
-        if not paths and not conventions:
+        if not paths:
+            if conventions:
+                return _conventions()
             print("no dbt project, SQL or Python file changed since the last commit: nothing to lint")
             return 0
-        if paths:
-            print(f"linting {len(paths)} changed file(s): {_shown(paths)}")
-        if not paths:
-            return _conventions()
+        print(f"linting {len(paths)} changed file(s): {_shown(paths)}")
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
@@ -301,10 +306,12 @@ def _lint(args: argparse.Namespace | None = None) -> int:
 
 
 def _conventions() -> int:
-    rc = _bouncer()
-    if rc != 0:
+    result = run_bouncer()
+    if result.returncode != 0:
+        if result.stdout:  # the parse failed: its output
+            print(result.stdout[-3000:], file=sys.stderr)
         print("dbt-bouncer found convention problems (dbt-bouncer.yml says what each check asks).", file=sys.stderr)
-    return rc
+    return result.returncode
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -323,14 +330,13 @@ def _contracts_test(env: dict[str, str], schemas: list[str]) -> int:
     would check that what they read matches the contract."""
     from . import odcs
 
-    paths = sorted(odcs.ODCS_DIR.glob("*.odcs.yaml"))
-    unknown = sorted(set(schemas) - {p.name.removesuffix(".odcs.yaml") for p in paths})
+    paths = {p.name.removesuffix(".odcs.yaml"): p for p in sorted(odcs.ODCS_DIR.glob("*.odcs.yaml"))}
+    unknown = sorted(set(schemas) - set(paths))
     if unknown:
         print(f"no ODCS contract for {', '.join(unknown)} in {odcs.ODCS_DIR}", file=sys.stderr)
         return 2
     failed = 0
-    for path in paths:
-        schema = path.name.removesuffix(".odcs.yaml")
+    for schema, path in paths.items():
         if schemas and schema not in schemas:
             continue
         result = odcs.test(env, path)
@@ -383,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dbt_build_args", nargs="*", help="extra arguments for dbt build (after --)")
     p.set_defaults(fn=_run)
 
-    p = sub.add_parser("lint", help=lint_help(), description=lint_help())
+    what_lint_does = lint_help()  # reads .sqlfluffignore: once, not for the help and the description each
+    p = sub.add_parser("lint", help=what_lint_does, description=what_lint_does)
     p.add_argument("paths", nargs="*", help="only these files or folders (default: the whole project)")
     p.add_argument("--fix", action="store_true", help="apply the fixes sqlfluff and ruff can make, then report the rest")
     p.add_argument(
