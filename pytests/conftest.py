@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lpdata import PROJECT_ROOT, db
+from lpdata import PROJECT_ROOT, contracts, db
 from lpdata.dbt import read_artifact, run_dbt
 
 TEST_LEARNERS = int(os.environ.get("LP_TEST_LEARNERS", "3000"))
@@ -90,6 +90,18 @@ class Warehouse:
         return run_dbt(
             self.dbt_args(*args), self.env, target_path=target_path, check=check, capture=capture, project_dir=project_dir
         )
+
+
+def published_relations(manifest: dict) -> list[str]:
+    """Every relation consumers read: <publish_schema>.<alias> per version, and the unversioned
+    view on the latest version."""
+    relations = set()
+    for node in contracts.public_models(manifest):
+        schema = node["config"]["meta"]["publish_schema"]
+        relations.add(f'{schema}.{node["alias"]}')
+        if node.get("version") is not None and str(node["version"]) == str(node.get("latest_version")):
+            relations.add(f'{schema}.{node["name"]}')
+    return sorted(relations)
 
 
 def cli_environ(pg: dict[str, str] | None = None) -> dict[str, str]:

@@ -7,23 +7,12 @@ import json
 import psycopg
 import pytest
 import yaml
-from conftest import build_warehouse, project_copy
+from conftest import build_warehouse, project_copy, published_relations
 
 from lpdata import PROJECT_ROOT, contracts
 from lpdata.dbt import read_artifact, run_dbt
 
 READER = "platform_reader"
-
-
-def public_marts(wh) -> list[str]:
-    manifest = wh.artifact("manifest.json")
-    relations = []
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and node.get("access") == "public":
-            relations.append(f'{node["config"]["meta"]["publish_schema"]}.{node["alias"]}')
-            if node.get("version") == node.get("latest_version"):
-                relations.append(f'{node["config"]["meta"]["publish_schema"]}.{node["name"]}')
-    return sorted(relations)
 
 
 def as_reader(wh, sql: str):
@@ -33,7 +22,7 @@ def as_reader(wh, sql: str):
 
 
 def test_reader_can_select_every_published_mart(warehouse):
-    marts = public_marts(warehouse)
+    marts = published_relations(warehouse.artifact("manifest.json"))
     assert len(marts) >= 4
     for relation in marts:
         as_reader(warehouse, f"select * from {relation} limit 1")
@@ -90,7 +79,7 @@ def test_latest_view_points_at_latest_version_and_old_version_stays(warehouse):
 def test_every_published_relation_describes_itself_and_every_column_in_the_database(warehouse):
     """`\\d+` in psql (or any catalog browser) shows what the docs site shows: the mart's
     description on every published table and on the unversioned view, and each column's on both."""
-    for relation in public_marts(warehouse):
+    for relation in published_relations(warehouse.artifact("manifest.json")):
         comment, columns, described = warehouse.query(
             f"""
             select obj_description('{relation}'::regclass, 'pg_class'),

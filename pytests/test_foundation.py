@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from conftest import ANCHOR, build_warehouse, cli_environ, machine_server, make_database, project_copy, run_lp
 
-from lpdata import PROJECT_ROOT, db
+from lpdata import PROJECT_ROOT, contracts, db
 
 SOURCES = [
     ("raw.learners", "stg_platform__learners"),
@@ -392,11 +392,7 @@ def test_the_main_job_runs_on_the_machines_postgresql_server(tmp_path):
     assert (project / "artifacts" / "quality" / "data_docs" / "index.html").exists()
 
     manifest = json.loads((project / "target" / "manifest.json").read_text())
-    marts = sorted(
-        f'{n["config"]["meta"]["publish_schema"]}.{n["alias"]}'
-        for n in manifest["nodes"].values()
-        if n["resource_type"] == "model" and n.get("access") == "public"
-    )
+    marts = sorted(mart["relation"] for mart in contracts.contracts_from_manifest(manifest).values())
     with psycopg.connect(db.conninfo(pg)) as conn:
         version = conn.execute("show server_version").fetchone()[0]
         conn.execute("set role platform_reader")

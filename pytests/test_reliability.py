@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import build_warehouse
+from conftest import build_warehouse, published_relations
 
 from lpdata import PROJECT_ROOT, db
 from lpdata.dbt import dbt_invocation
@@ -32,20 +32,6 @@ KILL_SEED = 20260630
 LOAD_READERS = 20
 LOAD_BUILD_TIMEOUT_S = int(os.environ.get("LP_LOAD_BUILD_TIMEOUT_S", "1500"))
 ARTIFACTS = PROJECT_ROOT / "artifacts"
-
-
-def published_relations(wh) -> list[str]:
-    """Every relation consumers read: <publish_schema>.<alias> per version, and the unversioned view."""
-    manifest = wh.artifact("manifest.json")
-    relations = set()
-    for node in manifest["nodes"].values():
-        schema = (node.get("config", {}).get("meta") or {}).get("publish_schema")
-        if node["resource_type"] != "model" or node.get("access") != "public" or not schema:
-            continue
-        relations.add(f'{schema}.{node["alias"]}')
-        if node.get("version") is not None and str(node["version"]) == str(node.get("latest_version")):
-            relations.add(f'{schema}.{node["name"]}')
-    return sorted(relations)
 
 
 def reader_connection(wh) -> psycopg.Connection:
@@ -161,7 +147,7 @@ def reliability_warehouse():
 @pytest.fixture(scope="module")
 def baseline(reliability_warehouse):
     wh = reliability_warehouse
-    relations = published_relations(wh)
+    relations = published_relations(wh.artifact("manifest.json"))
     hashes = content_hashes(wh, relations)
     missing = [r for r, h in hashes.items() if h is None]
     assert not missing, f"not published after a clean build: {missing}"

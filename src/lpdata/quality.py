@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from . import PROJECT_ROOT, db
+from .contracts import public_models
 from .dbt import read_artifact
 
 EXPECTATIONS_FILE = PROJECT_ROOT / "quality" / "expectations.yml"
@@ -61,9 +62,7 @@ def public_marts(manifest: dict) -> list[Mart]:
     """Every public model with a publish schema, with what its contract and tests say."""
     nodes = manifest["nodes"]
     marts: dict[str, Mart] = {}
-    for node in nodes.values():
-        if node["resource_type"] != "model" or node.get("access") != "public":
-            continue
+    for node in public_models(manifest):
         publish_schema = (node["config"].get("meta") or {}).get("publish_schema")
         if not publish_schema:
             continue
