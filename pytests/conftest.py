@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,15 @@ class Warehouse:
     def artifact(self, name: str) -> dict:
         """A dbt artifact of the last invocation on this warehouse (manifest.json, sources.json, ...)."""
         return read_artifact(name, self.target_path)
+
+    def stored_failures(self, result: subprocess.CompletedProcess, test: str) -> list[tuple]:
+        """The failing rows of a store_failures test, read from the table dbt's failure message
+        points to (`See test failures: select * from "<db>"."dbt_test__audit"."<table>"`)."""
+        failure = result.stdout.split(f"Failure in test {test}")
+        assert len(failure) == 2, result.stdout[-4000:]
+        stored = re.search(r'select \* from "[^"]+"\."dbt_test__audit"\."([a-z0-9_]+)"', failure[1])
+        assert stored, failure[1][:2000]
+        return self.query(f"select * from dbt_test__audit.{stored.group(1)}")
 
     def mart(self, name: str, version: int | None = None) -> str:
         """The qualified relation consumers read for a public mart (latest version by default)."""

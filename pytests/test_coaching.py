@@ -443,8 +443,6 @@ def test_a_segment_slip_fails_the_build_naming_it(tmp_path):
         "coaching segment stalled_twin: model int_coaching_segment_stalled_twin has no column reason_detail "
         "(it has learner_id, course_id, reason); it must return learner_id, course_id, reason_detail",
     )
-    failure = result.stdout.split("Failure in test assert_coaching_catalogue_segments_registered")
-    assert len(failure) == 2 and '"."dbt_test__audit"."assert_coaching_catalogue_segments_registered"' in failure[1]
-    assert wh.query("select message_key, segment from dbt_test__audit.assert_coaching_catalogue_segments_registered") == [
+    assert wh.stored_failures(result, "assert_coaching_catalogue_segments_registered") == [
         ("twin_back_on_track", "staled_twin")
     ]

@@ -9,7 +9,6 @@ PostgreSQL 15 server at 127.0.0.1:5432 (skipped when not reachable), over a grid
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -406,20 +405,12 @@ def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None
         assert result.returncode != 0
         return result
 
-    def stored_failures(result, test: str) -> list[tuple]:
-        """The failing rows dbt's message points to (`See test failures: select * from ...`)."""
-        failure = result.stdout.split(f"Failure in test {test}")
-        assert len(failure) == 2, result.stdout[-4000:]
-        stored = re.search(r'select \* from "[^"]+"\."dbt_test__audit"\."([a-z0-9_]+)"', failure[1])
-        assert stored, failure[1][:2000]
-        return wh.query(f"select * from dbt_test__audit.{stored.group(1)}")
-
     wh = build_warehouse("wrong_metric", 1000, build=False)
     # 1. an inner join and a count registered as a proportion: the coverage test fails, the marts wait
     result = build("enrollments_inner, mean, metric_enrollments_inner\nenrollments_share, proportion, metric_enrollments\n")
     broken = {
         (key, rule.split(" (")[0].split(",")[0]): n
-        for key, _model, rule, n in stored_failures(result, "assert_metrics_cover_every_window")
+        for key, _model, rule, n in wh.stored_failures(result, "assert_metrics_cover_every_window")
     }
     n_without_enrolment = wh.scalar(
         "select count(*) from intermediate.int_experiment_metric_windows as w where not exists ("
@@ -434,7 +425,7 @@ def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None
 
     # 2. a misspelt experiment in the plan: its relationships test fails, naming the key
     result = build(plan_row="reco_carusel,enrollments,secondary\n")
-    assert stored_failures(result, "relationships_experiment_analysis_plans_experiment_key") == [("reco_carusel",)]
+    assert wh.stored_failures(result, "relationships_experiment_analysis_plans_experiment_key") == [("reco_carusel",)]
 
     # 3. a model without pre_value stops the mart, which names it
     result = build("enrollments_no_pre, mean, metric_enrollments_no_pre\n")
