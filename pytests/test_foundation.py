@@ -213,8 +213,9 @@ def _freshness(wh) -> dict[str, str]:
 
 def test_source_freshness_passes_on_a_fresh_landing_and_catches_a_stalled_feed():
     """The main job checks source freshness against the wall clock: data landed up to today passes
-    on every source (a quiet allocation engine between enrolment phases is not stale); two days
-    without an event batch is an error on player.events alone."""
+    on every source whatever the hour (learners submit by day, so the freshest submission is hours
+    before midnight: 17:17 here; a quiet allocation engine between enrolment phases is not stale);
+    two days without an event batch is an error on player.events alone."""
     wh = build_warehouse("freshness", learners=300, anchor=dt.datetime.now(dt.timezone.utc).date(), build=False)
 
     fresh = _freshness(wh)
