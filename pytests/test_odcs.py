@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import run_lp
 
-from lpdata import odcs
+from lpdata import contracts, odcs
 
 
 @pytest.fixture(scope="module")
@@ -127,10 +127,9 @@ def test_check_constraints_are_quality_rules_that_datacontract_test_runs(warehou
     file, so tools in other languages see the rule, and `datacontract test` runs it: a rule the
     data breaks (rank at most 3, where lists have 10) fails."""
     expected = set()
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and node.get("access") == "public":
-            for name, col in node["columns"].items():
-                expected |= {(node["alias"], name, c["expression"]) for c in col["constraints"] if c["type"] == "check"}
+    for node in contracts.public_models(manifest):
+        for name, col in node["columns"].items():
+            expected |= {(node["alias"], name, c["expression"]) for c in col["constraints"] if c["type"] == "check"}
     found = {
         (table, column, rule["description"].removeprefix("Check constraint of the dbt contract: "))
         for (table, column), rules in _quality_rules().items()
@@ -149,10 +148,9 @@ def test_check_constraints_are_quality_rules_that_datacontract_test_runs(warehou
 
 def _quality_rules() -> dict[tuple[str, str], list[dict]]:
     """(table, column) -> the SQL quality rules of that column, in every committed contract."""
-    rules = {}
-    for path in sorted(odcs.ODCS_DIR.glob("*.odcs.yaml")):
-        for table in yaml.safe_load(path.read_text())["schema"]:
-            for prop in table["properties"]:
-                if prop.get("quality"):
-                    rules[(table["name"], prop["name"])] = prop["quality"]
-    return rules
+    return {
+        (table["name"], prop["name"]): prop["quality"]
+        for table in _committed_tables().values()
+        for prop in table["properties"]
+        if prop.get("quality")
+    }
