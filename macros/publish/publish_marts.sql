@@ -62,8 +62,9 @@
         {%- set versioned = model.resource_type == 'model' and model.get('version') is not none -%}
         {%- do names.append(model.name ~ ('.v' ~ model.version if versioned else '')) -%}
     {%- endfor -%}
+    {%- set names = names | unique | list -%}
     {%- if names -%}
-        {{ return(': it also reads ' ~ names | unique | join(', ') ~ ', not selected; add +' ~ names | unique | join(' +') ~ ' to the selection to publish') }}
+        {{ return(': it also reads ' ~ names | join(', ') ~ ', not selected; add +' ~ names | join(' +') ~ ' to the selection to publish') }}
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}

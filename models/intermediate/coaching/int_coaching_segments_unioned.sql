@@ -1,11 +1,11 @@
 -- One row per learner x course x segment: every segment model of the registry
 -- (macros/coaching_segments.sql) stacked, restricted to eligible enrolments (not deleted, enrolled,
 -- not finished) whatever the segment model does.
+{%- set segment_columns = ['learner_id', 'course_id', 'reason_detail'] %}
 with
 
 segments as (
     {% for segment in coaching_segments() %}
-    {%- set segment_columns = ['learner_id', 'course_id', 'reason_detail'] %}
     {{- require_columns('int_coaching_segment_' ~ segment, segment_columns, 'coaching segment ' ~ segment) }}
     select
         learner_id,

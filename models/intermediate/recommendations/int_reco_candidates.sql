@@ -5,12 +5,12 @@
 -- materialising it would copy every candidate (millions of rows at scale) a second time.
 {{ config(materialized='view') }}
 
-with
-
-{% for producer in recommendation_producers() %}
 {%- set producer_columns = [
     'run_key', 'learner_id', 'module', 'course_id', 'raw_score', 'algorithm', 'reason_course_id'
 ] %}
+with
+
+{% for producer in recommendation_producers() %}
 {{- require_columns(producer, producer_columns, 'recommendation producer ' ~ producer ~ ' (docs/recommendations.md)') }}
 {{ producer }} as (
     select
