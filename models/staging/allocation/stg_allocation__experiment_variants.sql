@@ -1,18 +1,18 @@
--- Valid rows of the base model (cast, renamed, deduplicated); quarantined rows are in quarantined_rows.
+-- The valid rows of the base model (cast, renamed, checked, deduplicated); the others are in quarantined_rows.
 with
 
-source as (
+base_rows as (
     select * from {{ ref('base_allocation__experiment_variants') }}
 ),
 
-renamed as (
+valid_rows as (
     select
         experiment_key,
         variant_key,
         is_control,
         planned_weight
-    from source
+    from base_rows
     where quarantine_reason is null
 )
 
-select * from renamed
+select * from valid_rows

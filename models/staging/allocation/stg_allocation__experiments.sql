@@ -1,19 +1,19 @@
--- Valid rows of the base model (cast, renamed, deduplicated); quarantined rows are in quarantined_rows.
+-- The valid rows of the base model (cast, renamed, checked, deduplicated); the others are in quarantined_rows.
 with
 
-source as (
+base_rows as (
     select * from {{ ref('base_allocation__experiments') }}
 ),
 
-renamed as (
+valid_rows as (
     select
         experiment_key,
         experiment_description,
         experiment_owner,
         started_at,
         ended_at
-    from source
+    from base_rows
     where quarantine_reason is null
 )
 
-select * from renamed
+select * from valid_rows

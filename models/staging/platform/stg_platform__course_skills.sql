@@ -1,17 +1,17 @@
--- Valid rows of the base model (cast, renamed, deduplicated); quarantined rows are in quarantined_rows.
+-- The valid rows of the base model (cast, renamed, checked, deduplicated); the others are in quarantined_rows.
 with
 
-source as (
+base_rows as (
     select * from {{ ref('base_platform__course_skills') }}
 ),
 
-renamed as (
+valid_rows as (
     select
         course_id,
         skill_id,
         weight
-    from source
+    from base_rows
     where quarantine_reason is null
 )
 
-select * from renamed
+select * from valid_rows

@@ -1,11 +1,11 @@
--- Valid rows of the base model (cast, renamed, deduplicated); quarantined rows are in quarantined_rows.
+-- The valid rows of the base model (cast, renamed, checked, deduplicated); the others are in quarantined_rows.
 with
 
-source as (
+base_rows as (
     select * from {{ ref('base_platform__enrollments') }}
 ),
 
-renamed as (
+valid_rows as (
     select
         enrollment_id,
         learner_id,
@@ -13,8 +13,8 @@ renamed as (
         enrolled_at,
         unenrolled_at,
         enrollment_source
-    from source
+    from base_rows
     where quarantine_reason is null
 )
 
-select * from renamed
+select * from valid_rows

@@ -1,11 +1,11 @@
--- Valid rows of the base model (cast, renamed, deduplicated); quarantined rows are in quarantined_rows.
+-- The valid rows of the base model (cast, renamed, checked, deduplicated); the others are in quarantined_rows.
 with
 
-source as (
+base_rows as (
     select * from {{ ref('base_player__events') }}
 ),
 
-renamed as (
+valid_rows as (
     select
         event_id,
         learner_id,
@@ -15,8 +15,8 @@ renamed as (
         occurred_at,
         received_at,
         properties
-    from source
+    from base_rows
     where quarantine_reason is null
 )
 
-select * from renamed
+select * from valid_rows

@@ -44,13 +44,16 @@ with
 
 {% if is_incremental() %}
 watermark as (
-    -- an empty table (first run after a truncate) re-reads everything
+    -- an empty table (first run after a truncate) re-reads everything; a delivery stamped later
+    -- than as_of allows (received_in_future) never moves the watermark, and stays in the window
+    -- until as_of catches up with it
     select
         coalesce(
             max(received_at) - interval '{{ var("events_lookback_days") }} days',
             cast('-infinity' as timestamptz)
         ) as window_start
     from {{ this }}
+    where received_at <= {{ latest_plausible_at() }}
 ),
 {% endif %}
 
@@ -116,9 +119,8 @@ earlier_deliveries as (
 learners as (
     select
         learner_id,
-        min(signed_up_at) as signed_up_at
-    from {{ source('platform', 'learners') }}
-    group by learner_id
+        signed_up_at
+    from {{ ref('stg_platform__learners') }}
 ),
 
 renamed as (
@@ -174,8 +176,8 @@ checked as (
                 then 'unknown_event_type'
             when occurred_at > received_at + interval '{{ var("future_tolerance_hours") }} hours'
                 then 'occurred_in_future'
-            when occurred_at < learner_signed_up_at - interval '{{ var("future_tolerance_hours") }} hours'
-                then 'occurred_before_signup'
+            {{ implausible_timestamps(['occurred_at', 'received_at'], future_reason='received_in_future') }}
+            {{ before_signup('occurred_at', signed_up_at='learner_signed_up_at') }}
         end as quarantine_reason
     from renamed
 ),
