@@ -60,7 +60,11 @@ watermark as (
 source as (
     select * from {{ source('player', 'events') }}
     {% if is_incremental() %}
-    where received_at >= (select watermark.window_start from watermark)
+    where
+        received_at >= (select watermark.window_start from watermark)
+        -- a delivery without a plausible receipt time is read again on every run, wherever it falls
+        or received_at < {{ earliest_plausible_at() }}
+        or received_at is null
     {% endif %}
 ),
 
@@ -73,7 +77,10 @@ stored_window as (
     -- received_at instead cost 220 s more at 500k.
     select {{ columns | join(', ') }}
     from {{ this }}
-    where received_at + interval '0 seconds' >= (select watermark.window_start from watermark)
+    where
+        received_at + interval '0 seconds' >= (select watermark.window_start from watermark)
+        or received_at < {{ earliest_plausible_at() }}
+        or received_at is null
 ),
 
 numbered_in_window as (
@@ -143,6 +150,8 @@ renamed as (
                     -- every column, so the order is total and two builds number copies alike;
                     -- plain columns, not a hash of the row (hashing every row cost half the time)
                     order by
+                        -- a receipt time before the platform's launch is no first delivery
+                        case when source.received_at >= {{ earliest_plausible_at() }} then 0 else 1 end,
                         source.received_at, source.occurred_at, source.learner_id, source.event_type,
                         source.course_id, source.item_id, source.properties
                 )
