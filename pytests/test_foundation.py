@@ -56,14 +56,14 @@ def test_every_raw_row_is_staged_or_quarantined(warehouse, raw_table, staged):
         ("raw.events", "duplicate_delivery"),
         ("raw.events", "unknown_event_type"),
         ("raw.events", "occurred_in_future"),
-        ("raw.events", "occurred_before_signup"),
+        ("raw.events", "before_signup"),
         ("raw.events", "orphan_learner"),
         ("raw.enrollments", "orphan_course"),
         ("raw.enrollments", "inconsistent_timestamps"),
         ("raw.assessment_submissions", "missing_value"),
         ("raw.assessment_submissions", "out_of_range"),
         ("raw.assessment_submissions", "duplicate_key"),
-        ("raw.learners", "stale_duplicate"),
+        ("raw.learners", "superseded"),
         ("raw.experiment_assignments", "duplicate_log_line"),
         ("raw.coaching_interactions", "orphan_message"),
         ("raw.coaching_interactions", "invalid_value"),
@@ -275,7 +275,7 @@ def test_a_partial_build_keeps_the_views_it_did_not_select(warehouse):
         # the local loop of the README, with dbt's default (eager) test selection: the
         # reconciliation test reads the quarantine, which the build does not select
         out = wh.dbt("build", "--select", "+dim_courses", "--indirect-selection", "eager").stdout
-        assert "assert_raw_rows_reconcile" in out and "ERROR=0" in out
+        assert "reconcile_raw_courses" in out and "ERROR=0" in out
         assert {v: _view_state(wh, v) for v in views} == before
         assert wh.scalar("select count(*) from staging.quarantined_rows") == n_quarantined
         assert wh.scalar("select count(*) from analytics.dbt_dependent_views") == 0

@@ -100,31 +100,24 @@ def test_incremental_run_equals_full_refresh(incremental_warehouse):
     assert not differing, f"incremental run differs from a full refresh for: {differing}"
 
 
-def test_a_partial_build_after_new_data_runs_only_the_tests_it_rebuilt_for(incremental_warehouse):
-    """A data scientist rebuilding two staging models after a new day of raw data gets a green build:
-    the raw-rows reconciliation reads every staging model, most of them not rebuilt, so dbt's default
-    (eager) would run it and report their old counts as dropped rows; the project's default
-    (buildable, set by lp dbt and lp env) leaves it to the build that rebuilds them all."""
+def test_a_partial_build_after_new_data_runs_only_the_reconciliations_of_its_sources(incremental_warehouse):
+    """A data scientist rebuilding two sources' staging after a new day of raw data: each source's
+    reconciliation (raw = base = staged + quarantined) runs with its own models, and no other source's
+    does. Rebuilding only their stg_ views, whose base tables lag raw, fails exactly those two."""
     from lpdata.generate import append_days
 
     wh = incremental_warehouse
     append_days(wh.env, days=1, progress=False)
-    selection = ["--select", "stg_platform__enrollments stg_player__events"]
 
-    eager = wh.dbt("build", *selection, "--indirect-selection", "eager", check=False)
-    assert eager.returncode != 0
+    views = wh.dbt("build", "--select", "stg_platform__enrollments stg_player__events", check=False)
+    assert views.returncode != 0
     failed = {r["unique_id"].split(".")[2] for r in wh.artifact("run_results.json")["results"] if r["status"] == "fail"}
-    assert failed == {"assert_raw_rows_reconcile"}, eager.stdout[-3000:]
+    assert failed == {"reconcile_raw_enrollments", "reconcile_raw_events"}, views.stdout[-3000:]
 
-    wh.dbt("build", *selection)
-    ran = {r["unique_id"] for r in wh.artifact("run_results.json")["results"]}
-    assert "model.learning_platform.stg_player__events" in ran
-    assert any(uid.startswith("test.") and "stg_player__events" in uid for uid in ran)
-    assert not any("assert_raw_rows_reconcile" in uid for uid in ran)
-
-    wh.dbt("build", "--select", "tag:staging")  # every staging model rebuilt: the reconciliation runs and passes
-    ran = {r["unique_id"]: r["status"] for r in wh.artifact("run_results.json")["results"]}
-    assert ran["test.learning_platform.assert_raw_rows_reconcile"] == "pass"
+    wh.dbt("build", "--select", "base_platform__enrollments stg_platform__enrollments base_player__events stg_player__events")
+    ran = {r["unique_id"].split(".")[2]: r["status"] for r in wh.artifact("run_results.json")["results"]}
+    assert ran["reconcile_raw_enrollments"] == ran["reconcile_raw_events"] == "pass"
+    assert not {name for name in ran if name.startswith("reconcile_")} - {"reconcile_raw_enrollments", "reconcile_raw_events"}
 
 
 def test_redelivery_after_the_lookback_window_is_still_a_duplicate(incremental_warehouse):

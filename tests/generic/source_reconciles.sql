@@ -24,13 +24,18 @@ raw_rows as (
 ),
 
 base_rows as (
+    select count(*) as n_base from {{ model }}
+),
+
+quarantined as (
+    -- (apart: an index on quarantine_reason answers both counts without reading the table)
     select
-        count(*) as n_base,
-        coalesce(sum(case when quarantine_reason is not null then 1 else 0 end), 0) as n_quarantined,
+        count(*) as n_quarantined,
         coalesce(
             sum(case when quarantine_reason not in ('{{ quarantine_reasons() | join("', '") }}') then 1 else 0 end), 0
         ) as n_unknown_reason
     from {{ model }}
+    where quarantine_reason is not null
 ),
 
 staged_rows as (
@@ -43,10 +48,11 @@ counts as (
         raw_rows.n_raw,
         base_rows.n_base,
         staged_rows.n_staged,
-        base_rows.n_quarantined,
-        base_rows.n_unknown_reason
+        quarantined.n_quarantined,
+        quarantined.n_unknown_reason
     from raw_rows
     cross join base_rows
+    cross join quarantined
     cross join staged_rows
 ),
 

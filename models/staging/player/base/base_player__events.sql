@@ -2,10 +2,15 @@
     Every raw event delivery, cast and renamed, with the reason it is quarantined (null = valid).
 
     Deliveries of one event_id are numbered 1, 2, ... in a total order (received_at first); every
-    copy after the first is a duplicate_delivery. Incremental on received_at: a run re-reads the
-    deliveries received in the last `events_lookback_days` before the watermark (late arrivals)
-    and writes only the rows that are new or changed (a copy received earlier than one already
-    stored renumbers both), so a daily run touches about a day of rows, not the whole window.
+    copy after the first is a duplicate_delivery: an event is an immutable fact, its first delivery
+    decides. Incremental on received_at: a run re-reads the deliveries received in the last
+    `events_lookback_days` before the watermark (late arrivals) and writes only the rows that are
+    new or changed (a copy received earlier than one already stored renumbers both), so a daily run
+    touches about a day of rows, not the whole window. The watermark ignores deliveries stamped
+    later than as_of allows (received_in_future): they stay in the window, re-checked on every run
+    until as_of catches up with them, and never stall the feed. Deliveries without a plausible
+    receipt time (none, or before the platform's launch) are re-read on every run wherever they
+    fall, and numbered after the plausible ones.
     The numbering continues the stored copies received before the window:
     - an event_id with copies stored in the window: those before the window are numbered
       1..p and the window's from p + 1, so p = min(stored window delivery_number) - 1, with no
@@ -18,7 +23,12 @@
     (pytests/test_incremental.py). A delivery without event_id is numbered 1 (it is quarantined
     as missing_key whatever its number).
 #}
-{#- the post-hook enforces the stg_ view's key where it is written (macros/unique_index.sql) #}
+{#-
+    The post-hooks enforce the stg_ view's key where it is written (macros/unique_index.sql) and
+    vacuum the table: its visibility map then lets the daily reconciliation (reconcile_raw_events)
+    count the stored and the staged rows from the quarantine_reason index instead of the table;
+    after a daily run the vacuum visits only the pages the run wrote.
+#}
 {{
     config(
         materialized='incremental',
@@ -28,8 +38,12 @@
         indexes=[
             {'columns': ['received_at']},
             {'columns': ['event_id', 'delivery_number'], 'unique': True},
+            {'columns': ['quarantine_reason']},
         ],
-        post_hook=["{{ unique_index(['event_id'], where='quarantine_reason is null') }}"],
+        post_hook=[
+            "{{ unique_index(['event_id'], where='quarantine_reason is null') }}",
+            {'sql': 'vacuum {{ this }}', 'transaction': false},
+        ],
     )
 }}
 
@@ -147,10 +161,13 @@ renamed as (
             else row_number()
                 over (
                     partition by source.event_id
-                    -- every column, so the order is total and two builds number copies alike;
-                    -- plain columns, not a hash of the row (hashing every row cost half the time)
+                    -- every column, so the order is total and two builds number copies alike.
+                    -- The sort compares a later key only for deliveries of one event that tie on
+                    -- every earlier one (copies received at the same instant), so the order costs
+                    -- what (event_id, received_at) costs; a hash of the row would be computed for
+                    -- every delivery. A receipt time before the platform's launch (or none) is
+                    -- never the first delivery.
                     order by
-                        -- a receipt time before the platform's launch is no first delivery
                         case when source.received_at >= {{ earliest_plausible_at() }} then 0 else 1 end,
                         source.received_at, source.occurred_at, source.learner_id, source.event_type,
                         source.course_id, source.item_id, source.properties
