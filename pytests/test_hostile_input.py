@@ -409,7 +409,7 @@ def test_a_source_that_does_not_reconcile_holds_back_only_what_is_built_on_it(ho
     assert statuses.get("dim_courses.v1") == "success"
     assert [name for name, status in statuses.items() if status == "fail"] == ["reconcile_raw_events"]
     (row,) = deleted["failure"]
-    assert "raw.events" in row and "lp rebuild-staging" in row[-1]
+    assert "raw.events" in row and "lp rebuild -s base_player__events" in row[-1]
     assert any("no longer in raw" in str(value) for value in row)
     assert deleted["recovered"] == 0
     assert deleted["recovered_statuses"]["reconcile_raw_events"] == "pass"

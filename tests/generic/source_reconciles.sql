@@ -5,7 +5,8 @@
     quarantine_reasons(). Attached to the base model and reading only the source, the base
     model and the stg_ view, so `dbt build` skips everything built on a source that does not
     reconcile and still builds the rest. Fails with one row (stored: dbt prints where) naming the
-    source, the counts, the problem and what to do.
+    source, the counts, the problem and what to do; tagged `reconciliation`, so lp names the failure
+    and the recovery command after a build.
     Usage (in the base model's yml):
       data_tests:
         - source_reconciles:
@@ -15,7 +16,7 @@
               staged: ref('stg_player__events')
 #}
 {% test source_reconciles(model, source_relation, staged) %}
-{{ config(store_failures=true) }}
+{{ config(store_failures=true, tags=['reconciliation']) }}
 
 with
 
@@ -77,7 +78,8 @@ problems as (
 
 select
     *,
-    'rebuild staging from raw: lp rebuild-staging (docs/bad_input.md, "Recovery"), then build again' as what_to_do
+    'rebuild {{ model.identifier }} from raw and what is built on it: lp rebuild -s {{ model.identifier }}'
+    || ' (README "Recovery", docs/bad_input.md)' as what_to_do
 from problems
 where problem is not null
 
