@@ -1,6 +1,6 @@
 # Two commands on a fresh machine:
 #   make run    the main job (environment, embedded PostgreSQL unless PG* is set, synthetic data,
-#               dbt build, quality checks, docs site)
+#               dbt build, quality checks, docs site, readouts)
 #   make test   every test (lint, dbt unit and data tests, pytest on real PostgreSQL)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEARNERS ?= 10000
 
-.PHONY: run test env lint docs bench clean lock db-down
+.PHONY: run test env assets lint docs bench clean lock db-down
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,19 @@ $(CHROMIUM_STAMP): | $(STAMP)
 
 env: $(STAMP)
 
-run: env
+# The pages' JavaScript and CSS (package.json, exact versions in package-lock.json), loaded from
+# local copies so that every page opens without network; lp installs them too when missing.
+ASSETS_STAMP := node_modules/.package-lock.json
+$(ASSETS_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(ASSETS_STAMP)
+
+assets: $(ASSETS_STAMP)
+
+run: env assets
 	$(BIN)/lp run --learners $(LEARNERS)
 
-test: env $(CHROMIUM_STAMP)
+test: env assets $(CHROMIUM_STAMP)
 	$(BIN)/lp test
 
 lint: env

@@ -144,12 +144,16 @@ def assert_build_stopped_naming(result: subprocess.CompletedProcess, message: st
 
 def project_copy(dest: Path) -> Path:
     """A copy of the project's files (no venv, git, dbt targets, database or artifacts) to change as
-    a contributor would: add a model, edit a yml."""
+    a contributor would: add a model, edit a yml. The pages' installed assets are linked, not copied."""
     shutil.copytree(
         PROJECT_ROOT,
         dest,
-        ignore=shutil.ignore_patterns(".venv", ".git", "target*", "logs", ".pgdata", "artifacts", "*.pyc", "__pycache__"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "target*", "logs", ".pgdata", "artifacts", "node_modules", "*.pyc", "__pycache__"
+        ),
     )
+    if (PROJECT_ROOT / "node_modules").is_dir():
+        (dest / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")
     return dest
 
 

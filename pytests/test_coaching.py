@@ -73,10 +73,21 @@ def catalogue(warehouse):
     return {r["message_key"]: r for r in warehouse.dicts("select * from reference.coaching_messages")}
 
 
+UNION = ("models", "intermediate", "coaching", "int_coaching_segments_unioned.sql")
+
+
 def registered_segments() -> list[str]:
-    text = (PROJECT_ROOT / "macros" / "coaching_segments.sql").read_text()
-    body = text[text.index("return(") :]
-    return re.findall(r"'([a-z_0-9]+)'", body)
+    """The segments the registry lists: the ref()s of the union model's list."""
+    return re.findall(r"ref\('int_coaching_segment_([a-z_0-9]+)'\)", PROJECT_ROOT.joinpath(*UNION).read_text())
+
+
+def register_segment(project, name: str) -> None:
+    """The registry's step of docs/coaching.md in a project copy: one ref() line in the union model's list."""
+    insert_at(
+        project.joinpath(*UNION),
+        "    ref('int_coaching_segment_stalled'),\n",
+        f"    ref('int_coaching_segment_{name}'),\n",
+    )
 
 
 # ---------------------------------------------------------------- coaching_message_performance
@@ -369,15 +380,15 @@ def test_performance_is_aggregated_over_learners(warehouse):
 
 
 def test_a_segment_added_by_the_documented_steps_gets_targeted(tmp_path):
-    """docs/coaching.md, "Add a segment", followed in a copy of the project: one model, one registry
-    line, one yml entry and one message for it. The new segment (a twin of `stalled`) holds exactly
+    """docs/coaching.md, "Add a segment", followed in a copy of the project: one model, one line in
+    the union model's list, one yml entry and one message for it. The new segment (a twin of `stalled`) holds exactly
     stalled's learner x course rows; its message, given the top priority, is what the send list
     gives those learners and no one else, and no public contract changes."""
     project = project_copy(tmp_path / "project")
     segments = project / "models" / "intermediate" / "coaching" / "segments"
     sql = (segments / "int_coaching_segment_stalled.sql").read_text()
     (segments / "int_coaching_segment_stalled_twin.sql").write_text(sql)
-    insert_at(project / "macros" / "coaching_segments.sql", "        'stalled',\n", "        'stalled_twin',\n")
+    register_segment(project, "stalled_twin")
     # copy an entry: the new one goes before the next segment's (the file ends with unit tests)
     insert_at(
         segments / "_segments__models.yml",
@@ -431,13 +442,13 @@ def test_a_segment_slip_fails_the_build_naming_it(tmp_path):
     sql = (segments / "int_coaching_segment_stalled.sql").read_text()
     assert sql.count("as reason_detail") == 1
     (segments / "int_coaching_segment_stalled_twin.sql").write_text(sql.replace("as reason_detail", "as reason"))
-    insert_at(project / "macros" / "coaching_segments.sql", "        'stalled',\n", "        'stalled_twin',\n")
+    register_segment(project, "stalled_twin")
     messages = project / "seeds" / "coaching_messages.csv"
     messages.write_text(messages.read_text().rstrip("\n") + '\ntwin_back_on_track,nudge,staled_twin,1000,"One item is enough today.",true\n')
 
     wh = build_warehouse("segment_slip", 500, build=False)
     # the recipe's build (docs/coaching.md)
-    result = wh.dbt("build", "--select", "+coaching_targets", "+dim_learners.v2", check=False, project_dir=project)
+    result = wh.dbt("build", "--select", "+group:coaching", check=False, project_dir=project)
     assert_build_stopped_naming(
         result,
         "coaching segment stalled_twin: model int_coaching_segment_stalled_twin has no column reason_detail "

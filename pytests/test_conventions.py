@@ -171,3 +171,37 @@ def test_lint_runs_both_tools_and_reports_each_failure(tmp_path):
     assert fixed.returncode != 0
     assert "sqlfluff found problems (fix the rest by hand)." in fixed.stderr and "ruff found" not in fixed.stderr
     assert (tmp_path / "helper.py").read_text() == ""
+
+
+def test_a_model_reading_against_the_layers_fails_the_conventions(tmp_path):
+    """Layers run one way: staging -> intermediate -> marts (dbt-bouncer's
+    check_lineage_permitted_upstream_models). Three links the experimentation and coaching DAG
+    used to have, put back in a copy of the project: an intermediate reading a mart (the metric
+    windows from experiment_assignments), a mart reading another mart (results from
+    experiment_health) and a mart reading staging (learner_goals from the staged goals). Each fails
+    the conventions, naming the model and the upstream model it may not read."""
+    project = project_copy(tmp_path / "project")
+    _commit_all(project)
+    links = {
+        "models/intermediate/experimentation/int_experiment_metric_windows.sql": (
+            "int_experiment_assignments_classified", "experiment_assignments"
+        ),
+        "models/marts/experimentation/experiment_results_v1.sql": ("int_experiment_variant_health", "experiment_health"),
+        "models/marts/coaching/learner_goals_v1.sql": ("int_coaching_goals_active", "stg_coach__learner_goals"),
+    }
+    for path, (allowed, forbidden) in links.items():
+        sql = project / path
+        assert sql.read_text().count(f"ref('{allowed}')") == 1, path
+        sql.write_text(sql.read_text().replace(f"ref('{allowed}')", f"ref('{forbidden}')"))
+
+    found = run_lp("lint", "--changed", project=project)
+    assert found.returncode != 0
+    assert "dbt-bouncer found convention problems" in found.stderr
+    # the table of failures without its borders and wrapping (a message spans several lines of its cell)
+    table = re.sub(r"[│\s]+", "", found.stdout)
+    for path, (_allowed, forbidden) in links.items():
+        model = Path(path).stem
+        assert re.search(rf"check_lineage_permitted_upstream_models:\d+:{model}\b", found.stdout), model
+        # dbt-bouncer names a versioned upstream model by its version only ('v1')
+        upstream = "v1" if forbidden.startswith("experiment_") else forbidden
+        assert f"`{model}`referencesupstreammodelsthatarenotpermitted:['{upstream}']" in table, model

@@ -9,12 +9,14 @@ PostgreSQL 15 server at 127.0.0.1:5432 (skipped when not reachable), over a grid
 from __future__ import annotations
 
 import math
+import os
+import re
 
 import numpy as np
 import pandas as pd
 import psycopg
 import pytest
-from conftest import assert_build_stopped_naming, build_warehouse, insert_at, machine_server, project_copy
+from conftest import assert_build_stopped_naming, build_warehouse, insert_at, machine_server, make_database, project_copy
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
@@ -312,14 +314,29 @@ def test_every_planned_metric_has_results(warehouse, results: pd.DataFrame) -> N
         assert row.control_variant_key == TRUTHS["control_variant"][row.experiment_key]
 
 
+UNION = ("models", "intermediate", "experimentation", "int_experiment_metrics_unioned.sql")
+
+
+def register_metric(project, *models: str) -> None:
+    """The registry's step of docs/experimentation.md in a project copy: one ref() line per model in
+    the union model's list, after enrollments'."""
+    insert_at(
+        project.joinpath(*UNION),
+        "    ref('metric_enrollments'),\n",
+        "".join(f"    ref('{model}'),\n" for model in models),
+    )
+
+
 def test_a_metric_added_by_the_documented_steps_gets_results(tmp_path) -> None:
-    """docs/experimentation.md, "Adding a metric", followed in a copy of the project: a model, its
-    yml entry, one registry line and one analysis-plan row. The new metric (a twin of enrollments,
-    written as a data scientist would) gets learner rows and results equal to its twin's, its model
-    is documented and tested, and no public contract changes."""
+    """docs/experimentation.md, "Adding a metric", followed in a copy of the project: a model (its
+    metric_type in its config), its yml entry, one line in the union model's list and one
+    analysis-plan row. The new metric (a twin of enrollments, written as a data scientist would)
+    gets learner rows and results equal to its twin's, its model is documented and tested, and no
+    public contract changes."""
     project = project_copy(tmp_path / "project")
     metrics = project / "models" / "intermediate" / "experimentation" / "metrics"
     sql = (metrics / "metric_enrollments.sql").read_text()
+    assert "config(meta={'metric_type': 'mean'})" in sql
     (metrics / "metric_enrollments_twin.sql").write_text(sql.replace("-- enrollments (mean)", "-- enrollments_twin (mean)"))
     yml = metrics / "_metrics__models.yml"
     yml.write_text(
@@ -329,18 +346,14 @@ def test_a_metric_added_by_the_documented_steps_gets_results(tmp_path) -> None:
         + "    data_tests: *metric_key_test\n"
         + "    columns: *value_columns\n"
     )
-    insert_at(
-        project / "macros" / "experimentation" / "experiment_metrics.sql",
-        "enrollments, mean, metric_enrollments\n",
-        "enrollments_twin, mean, metric_enrollments_twin\n",
-    )
+    register_metric(project, "metric_enrollments_twin")
     plans = project / "seeds" / "experimentation" / "experiment_analysis_plans.csv"
     plan_rows = [r for r in plans.read_text().splitlines()[1:] if r.split(",")[1] == "enrollments"]
     assert plan_rows
     plans.write_text(plans.read_text() + "".join(r.replace(",enrollments,", ",enrollments_twin,") + "\n" for r in plan_rows))
 
     wh = build_warehouse("new_metric", 2000, build=False)
-    wh.dbt("build", "--select", "+experiment_results", project_dir=project)
+    wh.dbt("build", "--select", "+group:experimentation", project_dir=project)
 
     results = pd.DataFrame(wh.dicts("select * from audit_experimentation.experiment_results_v1"))
     twin = results[results.metric_key == "enrollments_twin"].set_index(["experiment_key", "variant_key"]).sort_index()
@@ -356,6 +369,7 @@ def test_a_metric_added_by_the_documented_steps_gets_results(tmp_path) -> None:
     manifest = read_artifact("manifest.json", project / "target")
     node = manifest["nodes"]["model.learning_platform.metric_enrollments_twin"]
     assert node["description"].startswith("One row per clean experiment")
+    assert node["config"]["meta"]["metric_type"] == "mean"
     assert any(
         n["resource_type"] == "test" and n.get("attached_node") == node["unique_id"] for n in manifest["nodes"].values()
     )
@@ -363,51 +377,90 @@ def test_a_metric_added_by_the_documented_steps_gets_results(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "message"),
+    ("slip", "message"),
     [
-        ("enrollments_twin, mean\n", "experiment_metric_registry line 'enrollments_twin, mean': expected metric_key, metric_type, model"),
-        ("enrollments_twin, median, metric_enrollments\n", "metric_type must be mean, proportion or ratio, got 'median'"),
-        ("enrollments, mean, metric_enrollments\n", "experiment metric enrollments is registered twice"),
+        (
+            "no metric_type",
+            "experiment metric enrollments_twin: model metric_enrollments_twin must set its metric_type (mean, "
+            "proportion or ratio) in its config, config(meta={'metric_type': 'mean'}) at the top of its SQL; got none",
+        ),
+        ("median", "experiment metric enrollments_twin: model metric_enrollments_twin must set its metric_type"),
+        ("listed twice", "experiment metric registry of int_experiment_metrics_unioned: metric_enrollments is listed twice"),
+        (
+            "not a metric model",
+            "experiment metric registry of int_experiment_metrics_unioned: int_experiment_metric_windows is not a "
+            "metric_<key> model of this project",
+        ),
     ],
 )
-def test_a_mistyped_registry_line_stops_the_parse_naming_it(tmp_path, line: str, message: str) -> None:
-    """A data scientist's slip in the metric registry is a parse error that says which line and what
-    it should be, not a failed build further on."""
+def test_a_registry_slip_stops_the_build_naming_the_metric(tmp_path, slip: str, message: str) -> None:
+    """A data scientist's slip in the metric registry (a model without its metric_type or with an
+    unknown one, a metric listed twice, another model listed) stops the union model, before any
+    mart, with a message that says which metric and what it should be."""
     project = project_copy(tmp_path / "project")
-    insert_at(project / "macros" / "experimentation" / "experiment_metrics.sql", "enrollments, mean, metric_enrollments\n", line)
-    result = run_dbt(["parse"], {}, target_path=str(project / "target"), capture=True, check=False, project_dir=project)
+    metrics = project / "models" / "intermediate" / "experimentation" / "metrics"
+    sql = (metrics / "metric_enrollments.sql").read_text()
+    twin = {
+        "no metric_type": sql.replace("{{ config(meta={'metric_type': 'mean'}) }}\n", ""),
+        "median": sql.replace("'metric_type': 'mean'", "'metric_type': 'median'"),
+    }.get(slip, sql)
+    (metrics / "metric_enrollments_twin.sql").write_text(twin)
+    listed = {"listed twice": "metric_enrollments", "not a metric model": "int_experiment_metric_windows"}
+    register_metric(project, listed.get(slip, "metric_enrollments_twin"))
+
+    env = make_database(f"lp_test_registry_slip_{slip.replace(' ', '_')}_{os.getpid()}")
+    result = run_dbt(
+        ["compile", "--select", "int_experiment_metrics_unioned"],
+        env,
+        target_path=str(project / "target"),
+        capture=True,
+        check=False,
+        project_dir=project,
+    )
     assert result.returncode != 0
-    assert message in result.stdout, result.stdout[-3000:]
+    assert message in " ".join(result.stdout.split()), result.stdout[-3000:]
+
+
+def failing_rows(wh, result, test: str, kind: str = "Failure") -> list[tuple]:
+    """The rows a store_failures test kept, for a failure or (kind="Warning") a warning: read from the
+    table dbt's message points to."""
+    parts = result.stdout.split(f"{kind} in test {test}")
+    assert len(parts) == 2, result.stdout[-4000:]
+    stored = re.search(r'select \* from "[^"]+"\."dbt_test__audit"\."([a-z0-9_]+)"', parts[1])
+    assert stored, parts[1][:2000]
+    return wh.query(f"select * from dbt_test__audit.{stored.group(1)}")
 
 
 def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None:
-    """Four slips the SQL itself does not catch, in a copy of the project: an inner join where the
-    recipe says left join (learners without activity silently leave n), a count registered as a
-    proportion, a model without pre_value, and a misspelt experiment in the analysis plan (no
-    results, silently). The documented build (`-s +experiment_results`) fails on each, naming it:
-    the missing column before PostgreSQL would blame the mart, the others in tests whose failing
-    rows, kept in dbt_test__audit, name the metric and broken rule, or the experiment key."""
+    """Three slips the SQL itself does not catch, in a copy of the project: an inner join where the
+    recipe says left join (learners without activity silently leave n), a count declared a
+    proportion, and a model without pre_value. The documented build (`-s +group:experimentation`)
+    fails on each, naming it: the missing column before PostgreSQL would blame the union, the
+    others in a test whose failing rows, kept in dbt_test__audit, name the metric and broken rule.
+    A misspelt experiment in the analysis plan does not fail it: it warns, naming the key, and
+    the other experiments' results are built."""
     project = project_copy(tmp_path / "project")
     metrics = project / "models" / "intermediate" / "experimentation" / "metrics"
     sql = (metrics / "metric_enrollments.sql").read_text()
     assert sql.count("left join") == 1
     (metrics / "metric_enrollments_inner.sql").write_text(sql.replace("left join", "inner join"))
+    (metrics / "metric_enrollments_share.sql").write_text(sql.replace("'metric_type': 'mean'", "'metric_type': 'proportion'"))
     (metrics / "metric_enrollments_no_pre.sql").write_text(sql.replace("as pre_value", "as pre_window_value"))
-    registry = project / "macros" / "experimentation" / "experiment_metrics.sql"
+    union = project.joinpath(*UNION)
     plans = project / "seeds" / "experimentation" / "experiment_analysis_plans.csv"
-    good_registry, good_plans = registry.read_text(), plans.read_text()
+    good_union, good_plans = union.read_text(), plans.read_text()
 
-    def build(registered: str = "", plan_row: str = ""):
-        """The documented build, with these registry lines and analysis-plan row added."""
-        registry.write_text(good_registry.replace("enrollments, mean, metric_enrollments\n", "enrollments, mean, metric_enrollments\n" + registered))
+    def build(*registered: str, plan_row: str = ""):
+        """The documented build, with these metric models registered and this analysis-plan row added."""
+        union.write_text(good_union)
+        register_metric(project, *registered)
         plans.write_text(good_plans.rstrip("\n") + "\n" + plan_row)
-        result = wh.dbt("build", "--select", "+experiment_results", check=False, project_dir=project)
-        assert result.returncode != 0
-        return result
+        return wh.dbt("build", "--select", "+group:experimentation", check=False, project_dir=project)
 
     wh = build_warehouse("wrong_metric", 1000, build=False)
-    # 1. an inner join and a count registered as a proportion: the coverage test fails, the marts wait
-    result = build("enrollments_inner, mean, metric_enrollments_inner\nenrollments_share, proportion, metric_enrollments\n")
+    # 1. an inner join and a count declared a proportion: the coverage test fails, the marts wait
+    result = build("metric_enrollments_inner", "metric_enrollments_share")
+    assert result.returncode != 0
     broken = {
         (key, rule.split(" (")[0].split(",")[0]): n
         for key, _model, rule, n in wh.stored_failures(result, "assert_metrics_cover_every_window")
@@ -423,15 +476,65 @@ def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None
     assert statuses["model.learning_platform.experiment_learner_metrics.v1"] == "skipped"
     assert statuses["model.learning_platform.experiment_results.v1"] == "skipped"
 
-    # 2. a misspelt experiment in the plan: its relationships test fails, naming the key
+    # 2. a misspelt experiment in the plan: a warning naming the key; every experiment's results built
     result = build(plan_row="reco_carusel,enrollments,secondary\n")
-    assert wh.stored_failures(result, "relationships_experiment_analysis_plans_experiment_key") == [("reco_carusel",)]
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert failing_rows(wh, result, "relationships_int_experiment_analysis_plans_experiment_key", "Warning") == [("reco_carusel",)]
+    assert {r[0] for r in wh.query("select distinct experiment_key from experimentation.experiment_results")} == set(
+        TRUTHS["experiments"]
+    )
 
-    # 3. a model without pre_value stops the mart, which names it
-    result = build("enrollments_no_pre, mean, metric_enrollments_no_pre\n")
+    # 3. a model without pre_value stops the union, which names it
+    result = build("metric_enrollments_no_pre")
     assert_build_stopped_naming(
         result,
-        "experiment metric enrollments_no_pre (registered as mean in macros/experimentation/experiment_metrics.sql; "
-        "docs/experimentation.md): model metric_enrollments_no_pre has no column pre_value (it has experiment_key, "
-        "learner_id, value, pre_window_value); it must return experiment_key, learner_id, value, pre_value",
+        "experiment metric enrollments_no_pre (metric_type mean; docs/experimentation.md): model "
+        "metric_enrollments_no_pre has no column pre_value (it has experiment_key, learner_id, value, "
+        "pre_window_value); it must return experiment_key, learner_id, value, pre_value",
     )
+
+
+def test_a_warehouse_with_other_experiments_publishes_the_planned_ones(tmp_path) -> None:
+    """A real warehouse's experiments are not the demo's. docs/experimentation.md, "Your own
+    experiments", followed in a copy of the project, on a warehouse where the demo's hint_styles is
+    search_ranking: the team's plans go in its own seed, named in the var experiment_analysis_plans
+    beside the demo's; no demo file is edited. The build passes and publishes every
+    experimentation mart for the experiments that are planned and present (search_ranking with the
+    team's metrics and roles, and the demo's three others); the demo's plan for hint_styles, which
+    this warehouse does not have, is a warning naming it, and holds nothing back."""
+    project = project_copy(tmp_path / "project")
+    demo = {path: path.read_text() for path in (project / "seeds").rglob("*") if path.is_file()}
+    team = project / "seeds" / "team"
+    team.mkdir()
+    (team / "team_experiment_plans.csv").write_text(
+        "experiment_key,metric_key,metric_role\n"
+        "search_ranking,quiz_pass_rate,primary\n"
+        "search_ranking,active_learner,secondary\n"
+        "search_ranking,enrollments,guardrail\n"
+    )
+    (team / "_team__seeds.yml").write_text(
+        "seeds:\n"
+        "  - name: team_experiment_plans\n"
+        "    description: The search team's analysis plans, one row per experiment × metric.\n"
+    )
+    settings = project / "dbt_project.yml"
+    insert_at(settings, "  experiment_analysis_plans: [experiment_analysis_plans", ", team_experiment_plans")
+
+    wh = build_warehouse("other_experiments", 1000, build=False)
+    with wh.connect() as conn:
+        for table in ("experiments", "experiment_variants", "experiment_assignments"):
+            conn.execute(f"update raw.{table} set experiment_key = 'search_ranking' where trim(experiment_key) = 'hint_styles'")
+    result = wh.dbt("build", "--select", "+group:experimentation", check=False, project_dir=project)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "NOT published" not in result.stdout
+    absent = failing_rows(wh, result, "relationships_int_experiment_analysis_plans_experiment_key", "Warning")
+    assert {key for (key,) in absent} == {"hint_styles"}
+
+    present = set(TRUTHS["experiments"]) - {"hint_styles"} | {"search_ranking"}
+    for mart in ("experiment_assignments", "experiment_health", "experiment_learner_metrics", "experiment_results"):
+        published = {key for (key,) in wh.query(f"select distinct experiment_key from experimentation.{mart}")}
+        assert published == present, mart
+    roles = dict(wh.query("select metric_key, metric_role from experimentation.experiment_results where experiment_key = 'search_ranking'"))
+    assert roles == {"quiz_pass_rate": "primary", "active_learner": "secondary", "enrollments": "guardrail"}
+    assert wh.scalar("select min(n_control) from experimentation.experiment_results where experiment_key = 'search_ranking'") > 0
+    assert {path: path.read_text() for path in demo} == demo

@@ -96,7 +96,7 @@ class Steps:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """The main job: database, synthetic data, dbt build, quality checks, docs site."""
+    """The main job: database, synthetic data, dbt build, quality checks, docs site, readouts."""
     steps = Steps()
     env = steps("database", db.pg_env)
     db.ensure_database(env)
@@ -125,11 +125,15 @@ def _run(args: argparse.Namespace) -> int:
                 f"{quality.DATA_DOCS_DIR / 'index.html'})"
             )
     steps("dbt docs generate --static", run_dbt, ["docs", "generate", "--static"], env)
+    from .report import build as build_readouts
+
+    readouts = steps("readouts (lp report)", build_readouts, env)
     ARTIFACTS.mkdir(exist_ok=True)
     summary = {"learners": args.learners, "seed": args.seed, "timings_s": dict(steps.timings)}
     (ARTIFACTS / "run_summary.json").write_text(json.dumps(summary, indent=2))
     print("\n" + steps.summary())
     print(f"\nDocs site: {PROJECT_ROOT / 'target' / 'static_index.html'}")
+    print(f"Readouts: {readouts}")
     print(f"Warehouse: {db.conninfo(env)}  (eval \"$(.venv/bin/lp env)\" to use psql or dbt directly)")
     return 0
 
@@ -380,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("run", help="main job: database, synthetic data, dbt build, quality checks, docs")
+    p = sub.add_parser("run", help="main job: database, synthetic data, dbt build, quality checks, docs, readouts")
     p.add_argument("--learners", type=int, default=10_000, help="synthetic scale (default 10,000)")
     p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
     p.add_argument("--anchor", help="end date of the synthetic history, YYYY-MM-DD (default today, UTC)")
@@ -468,6 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_bench = None
     if add_bench:
         add_bench(sub)
+    from .report import add_parser as add_report
+
+    add_report(sub)
     return parser
 
 

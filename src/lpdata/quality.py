@@ -4,7 +4,8 @@ One suite per public mart version of the dbt manifest (``access: public``; the c
 ``config.meta.publish_schema`` + alias), so marts added later are covered without touching this file.
 Each suite is derived from the mart's contract (columns, not-null, keys, accepted values, check
 constraints, name-based ranges) plus the hand-written expectations of ``quality/expectations.yml``.
-One checkpoint validates them all and writes static Data Docs to ``artifacts/quality/data_docs/``.
+One checkpoint validates them all and writes static Data Docs to ``artifacts/quality/data_docs/``,
+whose scripts and styles load from local copies (lpdata.report.assets), so they open without network.
 
 ``run(env)`` is called by ``lp run`` after ``dbt build``; it returns False when any expectation fails.
 """
@@ -343,6 +344,11 @@ def run(
         )
     )
     result = checkpoint.run(expectation_parameters=params)
+    # GE's pages load Bootstrap, jQuery, Vega and the rest from CDNs: point them at local copies
+    from .report.assets import localise_data_docs
+
+    for url in localise_data_docs(docs_dir):
+        print(f"warning: the Data Docs load {url} from the network (no local copy in lpdata.report.assets)")
 
     rows = []
     failures = []

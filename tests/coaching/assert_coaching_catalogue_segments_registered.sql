@@ -1,5 +1,5 @@
--- Every message of the seed catalogue targets a segment registered in macros/coaching_segments.sql
--- (a typo would silently never send). Fails on every message with an unknown segment, kept in
+-- Every message of the seed catalogue targets a registered segment, one int_coaching_segments_unioned
+-- lists (a typo would silently never send). Fails on every message with an unknown segment, kept in
 -- dbt_test__audit (dbt's failure message gives the query that lists them).
 {{ config(store_failures=true) }}
 
@@ -15,9 +15,10 @@ violations as (
         segment
     from catalogue
     where segment not in (
-        {%- for segment in coaching_segments() %}
-        '{{ segment }}'{{ ',' if not loop.last }}
+        {%- for segment in registry_member_list('int_coaching_segments_unioned', 'int_coaching_segment_') %}
+        '{{ segment.key }}',
         {%- endfor %}
+        ''
     )
 )
 

@@ -1,7 +1,7 @@
 {#
-    Every value of the column is a metric_key of the experiment metric registry
-    (macro experiment_metrics, macros/experimentation/experiment_metric_list.sql). The unregistered
-    keys are kept in dbt_test__audit: dbt's failure message gives the query that lists them.
+    Every value of the column is the metric_key of a registered experiment metric: a metric model
+    listed in int_experiment_metrics_unioned (macro registry_member_list). The unregistered keys
+    are kept in dbt_test__audit: dbt's failure message gives the query that lists them.
 #}
 {% test experiment_metric_registered(model, column_name) %}
 {{ config(store_failures=true) }}
@@ -9,9 +9,10 @@
 select {{ column_name }} as unregistered_metric_key
 from {{ model }}
 where {{ column_name }} not in (
-    {%- for metric in experiment_metrics() %}
-    '{{ metric.metric_key }}'{{ "," if not loop.last }}
+    {%- for metric in registry_member_list('int_experiment_metrics_unioned', 'metric_') %}
+    '{{ metric.key }}',
     {%- endfor %}
+    ''
 )
 
 {% endtest %}

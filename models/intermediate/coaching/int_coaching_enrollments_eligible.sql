@@ -5,30 +5,25 @@
 with
 
 progress as (
-    select * from {{ ref('fct_course_progress') }}
-),
-
-learners as (
-    select * from {{ ref('stg_platform__learners') }}
+    -- course progress of learners who have not invoked deletion
+    select * from {{ ref('int_course_progress') }}
 ),
 
 eligible as (
     select
-        progress.learner_id,
-        progress.course_id,
-        progress.enrolled_at,
-        progress.items_completed,
-        progress.items_total,
-        progress.pct_complete,
-        progress.last_activity_at
+        learner_id,
+        course_id,
+        enrolled_at,
+        items_completed,
+        items_total,
+        pct_complete,
+        last_activity_at
     from progress
-    inner join learners on progress.learner_id = learners.learner_id
     where
-        not learners.is_deleted
-        and progress.is_enrolled
-        and progress.completed_at is null
-        and progress.items_completed < progress.items_total
-        and progress.enrolled_at <= {{ as_of() }}
+        is_enrolled
+        and completed_at is null
+        and items_completed < items_total
+        and enrolled_at <= {{ as_of() }}
 )
 
 select * from eligible

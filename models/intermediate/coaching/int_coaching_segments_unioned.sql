@@ -1,20 +1,20 @@
--- One row per learner x course x segment: every segment model of the registry
--- (macros/coaching_segments.sql) stacked, restricted to eligible enrolments (not deleted, enrolled,
--- not finished) whatever the segment model does.
-{%- set segment_columns = ['learner_id', 'course_id', 'reason_detail'] %}
+-- The coaching segment registry: one ref() per segment model, stacked as one row per learner x
+-- course x segment and restricted to eligible enrolments (not deleted, enrolled, not finished)
+-- whatever the segment model does. Adding a segment is its model
+-- segments/int_coaching_segment_<name>.sql plus its line below; messages target it by name in the
+-- seed coaching_messages (docs/coaching.md).
+{%- set segments = [
+    ref('int_coaching_segment_new_enrollee'),
+    ref('int_coaching_segment_stalled'),
+    ref('int_coaching_segment_struggling'),
+    ref('int_coaching_segment_near_completion'),
+    ref('int_coaching_segment_goal_due'),
+] %}
+
 with
 
 segments as (
-    {% for segment in coaching_segments() %}
-    {{- require_columns('int_coaching_segment_' ~ segment, segment_columns, 'coaching segment ' ~ segment) }}
-    select
-        learner_id,
-        course_id,
-        '{{ segment }}' as segment,
-        reason_detail
-    from {{ ref('int_coaching_segment_' ~ segment) }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {{ union_coaching_segments(segments) }}
 ),
 
 enrollments as (

@@ -1,6 +1,6 @@
 -- One row per experiment × learner × variant the allocation engine logged (repeated log lines are
 -- already quarantined by staging), classified: contaminated (the learner was logged in 2+ variants
--- of the experiment) and deleted learner.
+-- of the experiment), deleted learner, and clean (neither: the assignments every analysis reads).
 with
 
 assignments as (
@@ -44,7 +44,8 @@ final as (
         planned_weight,
         assigned_at,
         n_variants_logged > 1 as is_contaminated,
-        is_deleted_learner
+        is_deleted_learner,
+        n_variants_logged = 1 and not is_deleted_learner as is_clean
     from logged
 )
 

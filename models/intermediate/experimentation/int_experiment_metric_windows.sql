@@ -3,9 +3,8 @@
 -- pre-window the same length before it. Metric models compute learner values over these windows.
 with
 
-clean as (
-    -- the clean assignments are defined once, by the experiment_assignments mart
-    select * from {{ ref('experiment_assignments') }}
+assignments as (
+    select * from {{ ref('int_experiment_assignments_classified') }}
 ),
 
 final as (
@@ -18,8 +17,10 @@ final as (
         assigned_at - interval '{{ var("experiment_window_days", 14) }} days' as pre_window_start_at,
         assigned_at as window_start_at,
         assigned_at + interval '{{ var("experiment_window_days", 14) }} days' as window_end_at
-    from clean
-    where assigned_at + interval '{{ var("experiment_window_days", 14) }} days' <= {{ as_of() }}
+    from assignments
+    where
+        is_clean
+        and assigned_at + interval '{{ var("experiment_window_days", 14) }} days' <= {{ as_of() }}
 )
 
 select * from final

@@ -10,8 +10,8 @@
 --   6. deleted, unenrolled and finished learner x course pairs never reach the candidates
 --      (int_coaching_enrollments_eligible).
 -- Days are UTC calendar days. Messages already sent are staging's valid messages sent on or
--- before the target date. Choice among the remaining candidates: priority desc, then message_key
--- asc, then course_id asc (deterministic).
+-- before the target date (int_coaching_messages_summarised). Choice among the remaining
+-- candidates: priority desc, then message_key asc, then course_id asc (deterministic).
 with
 
 segments as (
@@ -31,7 +31,7 @@ suppressions as (
 ),
 
 sent_messages as (
-    select * from {{ ref('stg_coach__messages') }}
+    select * from {{ ref('int_coaching_messages_summarised') }}
 ),
 
 target_day as (
@@ -42,13 +42,11 @@ history as (
     select
         sent_messages.learner_id,
         sent_messages.message_key,
-        cast(sent_messages.sent_at at time zone 'UTC' as date) as sent_date,
+        sent_messages.sent_date,
         target_day.target_date
     from sent_messages
     cross join target_day
-    where
-        cast(sent_messages.sent_at at time zone 'UTC' as date) between target_day.target_date - 13
-        and target_day.target_date
+    where sent_messages.sent_date between target_day.target_date - 13 and target_day.target_date
 ),
 
 learner_volume as (

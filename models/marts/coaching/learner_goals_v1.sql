@@ -1,32 +1,11 @@
 -- One row per active goal (set by the build's as_of and not withdrawn by then) of a learner who
 -- has not invoked deletion. goal_text is the learner's own words (may hold PII): this is the only
--- mart allowed to carry it, for the learner's own surface.
+-- mart allowed to carry it, for the learner's own surface. Computed in int_coaching_goals_active,
+-- which the goal_due segment also reads. The contract fixes the columns.
 with
 
 goals as (
-    select * from {{ ref('stg_coach__learner_goals') }}
-),
-
-learners as (
-    select * from {{ ref('stg_platform__learners') }}
-),
-
-final as (
-    select
-        goals.goal_id,
-        goals.learner_id,
-        goals.course_id,
-        goals.goal_type,
-        goals.goal_text,
-        goals.target_date,
-        goals.created_at,
-        goals.target_date - {{ as_of_date() }} as days_to_target
-    from goals
-    inner join learners on goals.learner_id = learners.learner_id
-    where
-        not learners.is_deleted
-        and goals.created_at <= {{ as_of() }}
-        and (goals.withdrawn_at is null or goals.withdrawn_at > {{ as_of() }})
+    select * from {{ ref('int_coaching_goals_active') }}
 )
 
-select * from final
+select * from goals

@@ -14,7 +14,7 @@ final as (
         is_control,
         assigned_at
     from assignments
-    where not is_contaminated and not is_deleted_learner
+    where is_clean
 )
 
 select * from final

@@ -1,43 +1,11 @@
 -- One row per experiment × metric × learner: the learner's value of every metric the experiment's
 -- analysis plan names, over the metric window (pre_value: the pre-window, the CUPED covariate).
+-- Computed once in int_experiment_learner_metrics, which the results' statistics also read. The
+-- contract fixes the columns.
 with
 
-windows as (
-    select * from {{ ref('int_experiment_metric_windows') }}
-),
-
-plans as (
-    select * from {{ ref('experiment_analysis_plans') }}
-),
-
-metric_values as (
-    {{ union_experiment_metrics() }}
-),
-
-final as (
-    select
-        metric_values.experiment_key,
-        metric_values.metric_key,
-        metric_values.learner_id,
-        windows.variant_key,
-        windows.is_control,
-        metric_values.metric_type,
-        metric_values.value,
-        metric_values.pre_value,
-        metric_values.numerator,
-        metric_values.denominator,
-        metric_values.pre_numerator,
-        metric_values.pre_denominator,
-        windows.assigned_at
-    from metric_values
-    inner join plans
-        on
-            metric_values.experiment_key = plans.experiment_key
-            and metric_values.metric_key = plans.metric_key
-    inner join windows
-        on
-            metric_values.experiment_key = windows.experiment_key
-            and metric_values.learner_id = windows.learner_id
+learner_metrics as (
+    select * from {{ ref('int_experiment_learner_metrics') }}
 )
 
-select * from final
+select * from learner_metrics

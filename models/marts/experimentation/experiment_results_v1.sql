@@ -10,11 +10,11 @@ variant_statistics as (
 ),
 
 plans as (
-    select * from {{ ref('experiment_analysis_plans') }}
+    select * from {{ ref('int_experiment_analysis_plans') }}
 ),
 
 health as (
-    select * from {{ ref('experiment_health') }}
+    select * from {{ ref('int_experiment_variant_health') }}
 ),
 
 experiment_srm as (

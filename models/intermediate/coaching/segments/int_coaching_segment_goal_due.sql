@@ -1,4 +1,4 @@
--- Segment goal_due: an active goal (set by as_of, not withdrawn by then) whose target date falls
+-- Segment goal_due: an active goal (int_coaching_goals_active) whose target date falls
 -- within the next 7 days (0 to 7 days from the build's date). A goal about a course targets that
 -- course; a goal without a course (weekly_hours, career, skill) targets the learner's eligible
 -- course touched most recently (ties: lowest course_id). One row per learner x course: the
@@ -6,7 +6,7 @@
 with
 
 goals as (
-    select * from {{ ref('stg_coach__learner_goals') }}
+    select * from {{ ref('int_coaching_goals_active') }}
 ),
 
 enrollments as (
@@ -20,12 +20,9 @@ due_goals as (
         course_id,
         goal_type,
         target_date,
-        target_date - {{ as_of_date() }} as days_to_target
+        days_to_target
     from goals
-    where
-        created_at <= {{ as_of() }}
-        and (withdrawn_at is null or withdrawn_at > {{ as_of() }})
-        and target_date between {{ as_of_date() }} and {{ as_of_date() }} + 7
+    where target_date between {{ as_of_date() }} and {{ as_of_date() }} + 7
 ),
 
 most_recent_course as (

@@ -1,5 +1,7 @@
 -- active_learner (proportion): 1 if the learner had any item_complete event in the window, else 0;
 -- pre_value the same over the pre-window.
+{{ config(meta={'metric_type': 'proportion'}) }}
+
 with
 
 windows as (

@@ -1,5 +1,7 @@
 -- enrollments (mean): enrolments the learner made in the window; pre_value the same over the
 -- pre-window. 0 when none.
+{{ config(meta={'metric_type': 'mean'}) }}
+
 with
 
 windows as (

@@ -1,5 +1,7 @@
 -- items_completed (mean): distinct items the learner completed in the window; pre_value the same
 -- over the pre-window. 0 when the learner completed nothing.
+{{ config(meta={'metric_type': 'mean'}) }}
+
 with
 
 windows as (

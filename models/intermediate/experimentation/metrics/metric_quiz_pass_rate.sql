@@ -1,6 +1,8 @@
 -- quiz_pass_rate (ratio): passing graded submissions (score >= 0.8) / graded submissions, in the
 -- window (numerator, denominator) and the pre-window (pre_numerator, pre_denominator). Learners
 -- with no graded submission in the window have denominator 0 and are left out of the metric's n.
+{{ config(meta={'metric_type': 'ratio'}) }}
+
 with
 
 windows as (
