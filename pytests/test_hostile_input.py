@@ -326,13 +326,12 @@ def hostile() -> Hostile:
 
 
 def check_plants(h: Hostile, case: str) -> None:
-    wrong = {
-        key: (got, plant.expected)
-        for plant in h.plants
-        if plant.case == case
-        for key, got in [(f"{plant.case}:{plant.base}:{plant.where}", h.reasons[f"{plant.case}:{plant.base}:{plant.where}"])]
-        if got != plant.expected
-    }
+    """Every row planted for the case got the reasons expected (key: case, base model, rows)."""
+    wrong = {}
+    for plant in h.plants:
+        key = f"{plant.case}:{plant.base}:{plant.where}"
+        if plant.case == case and h.reasons[key] != plant.expected:
+            wrong[key] = (h.reasons[key], plant.expected)
     assert not wrong, wrong
 
 

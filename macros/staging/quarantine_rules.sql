@@ -63,9 +63,26 @@
 
 
 {#-
-    The reason of a row after its own checks (row_reason) and the ranking of the valid copies of its
-    key (window latest_first: the latest copy first, every column in the order, so identical copies
-    tie): the first copy is staged, an identical copy is a duplicate_key, a different one superseded.
+    The rows of `relation` (with their row_reason) and the rank of each among the copies of its key
+    that passed their own checks: version_rank in the delivery order (the latest copy first, then the
+    remaining columns, so the order is total), content_rank equal for identical copies.
+#}
+{% macro ranked_copies(relation, key_columns, order_by) -%}
+    select
+        *,
+        row_number() over latest_first as version_rank,
+        dense_rank() over latest_first as content_rank
+    from {{ relation }}
+    window latest_first as (
+        partition by {{ key_columns | join(', ') }}, row_reason is null
+        order by {{ order_by | join(', ') }}
+    )
+{%- endmacro %}
+
+
+{#-
+    The reason of a row after its own checks (row_reason) and the rank of its copy (ranked_copies):
+    the first copy is staged, an identical copy is a duplicate_key, a different one superseded.
 #}
 {% macro version_reason() -%}
     coalesce(

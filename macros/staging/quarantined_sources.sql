@@ -1,41 +1,42 @@
 {#
     The declared list quarantined_rows is generated from: one entry per base model, with the raw table
-    it reads, the row's key there as text, and the column of the learner the row concerns (none when
-    it concerns no learner). Adding a source = its base model + one entry here; the base model's
-    reconciliation test (source_reconciles) fails while the entry is missing.
+    it reads, the columns of a row's key there (record_key: their values joined by ':'), and whether
+    the row concerns a learner (learner_id).
+    Adding a source = its base model + one entry here; the base model's reconciliation test
+    (source_reconciles) fails while the entry is missing.
 #}
 {% macro quarantined_sources() -%}
-    {{ return([
-        {'source_table': 'raw.learners', 'model': 'base_platform__learners',
-         'record_key': 'cast(learner_id as text)', 'learner_id': 'learner_id'},
-        {'source_table': 'raw.courses', 'model': 'base_platform__courses',
-         'record_key': 'cast(course_id as text)', 'learner_id': none},
-        {'source_table': 'raw.course_items', 'model': 'base_platform__course_items',
-         'record_key': 'cast(item_id as text)', 'learner_id': none},
-        {'source_table': 'raw.course_skills', 'model': 'base_platform__course_skills',
-         'record_key': "course_id || ':' || skill_id", 'learner_id': none},
-        {'source_table': 'raw.enrollments', 'model': 'base_platform__enrollments',
-         'record_key': 'cast(enrollment_id as text)', 'learner_id': 'learner_id'},
-        {'source_table': 'raw.events', 'model': 'base_player__events',
-         'record_key': "event_id || '#' || delivery_number", 'learner_id': 'learner_id'},
-        {'source_table': 'raw.assessment_submissions', 'model': 'base_assessment__submissions',
-         'record_key': 'cast(submission_id as text)', 'learner_id': 'learner_id'},
-        {'source_table': 'raw.experiments', 'model': 'base_allocation__experiments',
-         'record_key': 'experiment_key', 'learner_id': none},
-        {'source_table': 'raw.experiment_variants', 'model': 'base_allocation__experiment_variants',
-         'record_key': "experiment_key || ':' || variant_key", 'learner_id': none},
-        {'source_table': 'raw.experiment_assignments', 'model': 'base_allocation__experiment_assignments',
-         'record_key': "experiment_key || ':' || variant_key || ':' || learner_id", 'learner_id': 'learner_id'},
-        {'source_table': 'raw.coaching_messages', 'model': 'base_coach__messages',
-         'record_key': 'cast(message_id as text)', 'learner_id': 'learner_id'},
-        {'source_table': 'raw.coaching_interactions', 'model': 'base_coach__interactions',
-         'record_key': "message_id || ':' || interaction || ':' || occurred_at", 'learner_id': none},
-        {'source_table': 'raw.learner_goals', 'model': 'base_coach__learner_goals',
-         'record_key': 'cast(goal_id as text)', 'learner_id': 'learner_id'},
-        {'source_table': 'raw.recommendation_impressions', 'model': 'base_recommender__impressions',
-         'record_key': 'cast(impression_id as text)', 'learner_id': 'learner_id'},
-        {'source_table': 'raw.model_scores', 'model': 'base_recommender__model_scores',
-         'record_key': "model_name || ':' || batch_id || ':' || learner_id || ':' || course_id",
-         'learner_id': 'learner_id'},
-    ]) }}
+    {%- set entries = [
+        ('raw.learners', 'base_platform__learners', ['learner_id'], true),
+        ('raw.courses', 'base_platform__courses', ['course_id'], false),
+        ('raw.course_items', 'base_platform__course_items', ['item_id'], false),
+        ('raw.course_skills', 'base_platform__course_skills', ['course_id', 'skill_id'], false),
+        ('raw.enrollments', 'base_platform__enrollments', ['enrollment_id'], true),
+        ('raw.events', 'base_player__events', ['event_id', 'delivery_number'], true),
+        ('raw.assessment_submissions', 'base_assessment__submissions', ['submission_id'], true),
+        ('raw.experiments', 'base_allocation__experiments', ['experiment_key'], false),
+        ('raw.experiment_variants', 'base_allocation__experiment_variants', ['experiment_key', 'variant_key'], false),
+        (
+            'raw.experiment_assignments', 'base_allocation__experiment_assignments',
+            ['experiment_key', 'variant_key', 'learner_id'], true,
+        ),
+        ('raw.coaching_messages', 'base_coach__messages', ['message_id'], true),
+        ('raw.coaching_interactions', 'base_coach__interactions', ['message_id', 'interaction', 'occurred_at'], false),
+        ('raw.learner_goals', 'base_coach__learner_goals', ['goal_id'], true),
+        ('raw.recommendation_impressions', 'base_recommender__impressions', ['impression_id'], true),
+        (
+            'raw.model_scores', 'base_recommender__model_scores',
+            ['model_name', 'batch_id', 'learner_id', 'course_id'], true,
+        ),
+    ] -%}
+    {%- set sources = [] -%}
+    {%- for source_table, model, key, has_learner in entries -%}
+        {%- do sources.append({
+            'source_table': source_table,
+            'model': model,
+            'record_key': 'cast(' ~ key | join(" as text) || ':' || cast(") ~ ' as text)',
+            'learner_id': 'learner_id' if has_learner else none,
+        }) -%}
+    {%- endfor -%}
+    {{ return(sources) }}
 {%- endmacro %}

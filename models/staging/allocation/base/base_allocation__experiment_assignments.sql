@@ -10,25 +10,15 @@ source as (
 ),
 
 learners as (
-    select
-        learner_id,
-        signed_up_at
-    from {{ ref('stg_platform__learners') }}
+    select * from {{ ref('stg_platform__learners') }}
 ),
 
 variants as (
-    select
-        experiment_key,
-        variant_key
-    from {{ ref('stg_allocation__experiment_variants') }}
+    select * from {{ ref('stg_allocation__experiment_variants') }}
 ),
 
 experiments as (
-    select
-        experiment_key,
-        started_at,
-        ended_at
-    from {{ ref('stg_allocation__experiments') }}
+    select * from {{ ref('stg_allocation__experiments') }}
 ),
 
 renamed as (

@@ -9,7 +9,7 @@ source as (
 ),
 
 experiments as (
-    select experiment_key from {{ ref('stg_allocation__experiments') }}
+    select * from {{ ref('stg_allocation__experiments') }}
 ),
 
 renamed as (
@@ -38,15 +38,9 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by experiment_key, variant_key, row_reason is null
-        order by is_control desc, planned_weight desc
-    )
+    {{ ranked_copies('row_checked', ['experiment_key', 'variant_key'], [
+        'is_control desc', 'planned_weight desc',
+    ]) }}
 ),
 
 versioned as (

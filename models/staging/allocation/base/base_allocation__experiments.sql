@@ -30,15 +30,9 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by experiment_key, row_reason is null
-        order by ended_at desc nulls last, started_at desc, experiment_description asc, experiment_owner asc
-    )
+    {{ ranked_copies('row_checked', ['experiment_key'], [
+        'ended_at desc nulls last', 'started_at desc', 'experiment_description asc', 'experiment_owner asc',
+    ]) }}
 ),
 
 checked as (

@@ -7,14 +7,11 @@ source as (
 ),
 
 learners as (
-    select
-        learner_id,
-        signed_up_at
-    from {{ ref('stg_platform__learners') }}
+    select * from {{ ref('stg_platform__learners') }}
 ),
 
 items as (
-    select item_id from {{ ref('stg_platform__course_items') }}
+    select * from {{ ref('stg_platform__course_items') }}
 ),
 
 renamed as (
@@ -49,15 +46,9 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by submission_id, row_reason is null
-        order by submitted_at desc, learner_id asc, item_id asc, attempt_number asc, score asc
-    )
+    {{ ranked_copies('row_checked', ['submission_id'], [
+        'submitted_at desc', 'learner_id asc', 'item_id asc', 'attempt_number asc', 'score asc',
+    ]) }}
 ),
 
 checked as (

@@ -8,10 +8,7 @@ source as (
 ),
 
 messages as (
-    select
-        message_id,
-        sent_at
-    from {{ ref('stg_coach__messages') }}
+    select * from {{ ref('stg_coach__messages') }}
 ),
 
 renamed as (

@@ -9,14 +9,11 @@ source as (
 ),
 
 learners as (
-    select
-        learner_id,
-        signed_up_at
-    from {{ ref('stg_platform__learners') }}
+    select * from {{ ref('stg_platform__learners') }}
 ),
 
 courses as (
-    select course_id from {{ ref('stg_platform__courses') }}
+    select * from {{ ref('stg_platform__courses') }}
 ),
 
 renamed as (
@@ -59,17 +56,10 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by goal_id, row_reason is null
-        order by
-            withdrawn_at desc nulls last, created_at desc, learner_id asc, course_id asc, goal_type asc,
-            target_date asc, goal_text asc
-    )
+    {{ ranked_copies('row_checked', ['goal_id'], [
+        'withdrawn_at desc nulls last', 'created_at desc', 'learner_id asc', 'course_id asc',
+        'goal_type asc', 'target_date asc', 'goal_text asc',
+    ]) }}
 ),
 
 checked as (

@@ -7,14 +7,11 @@ source as (
 ),
 
 learners as (
-    select
-        learner_id,
-        signed_up_at
-    from {{ ref('stg_platform__learners') }}
+    select * from {{ ref('stg_platform__learners') }}
 ),
 
 courses as (
-    select course_id from {{ ref('stg_platform__courses') }}
+    select * from {{ ref('stg_platform__courses') }}
 ),
 
 catalogue as (
@@ -53,15 +50,9 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by message_id, row_reason is null
-        order by sent_at desc, learner_id asc, course_id asc, message_key asc, channel asc
-    )
+    {{ ranked_copies('row_checked', ['message_id'], [
+        'sent_at desc', 'learner_id asc', 'course_id asc', 'message_key asc', 'channel asc',
+    ]) }}
 ),
 
 checked as (

@@ -7,7 +7,7 @@ source as (
 ),
 
 courses as (
-    select course_id from {{ ref('stg_platform__courses') }}
+    select * from {{ ref('stg_platform__courses') }}
 ),
 
 renamed as (
@@ -43,15 +43,10 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by item_id, row_reason is null
-        order by course_id asc, module_index asc, item_index asc, item_type asc, is_graded asc, estimated_minutes asc
-    )
+    {{ ranked_copies('row_checked', ['item_id'], [
+        'course_id asc', 'module_index asc', 'item_index asc', 'item_type asc', 'is_graded asc',
+        'estimated_minutes asc',
+    ]) }}
 ),
 
 checked as (

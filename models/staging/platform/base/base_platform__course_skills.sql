@@ -7,7 +7,7 @@ source as (
 ),
 
 courses as (
-    select course_id from {{ ref('stg_platform__courses') }}
+    select * from {{ ref('stg_platform__courses') }}
 ),
 
 skills as (
@@ -38,15 +38,9 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by course_id, skill_id, row_reason is null
-        order by weight desc
-    )
+    {{ ranked_copies('row_checked', ['course_id', 'skill_id'], [
+        'weight desc',
+    ]) }}
 ),
 
 checked as (

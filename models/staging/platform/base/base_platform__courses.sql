@@ -37,15 +37,10 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by course_id, row_reason is null
-        order by retired_at desc nulls last, launched_at desc, slug asc, title asc, domain asc, difficulty asc
-    )
+    {{ ranked_copies('row_checked', ['course_id'], [
+        'retired_at desc nulls last', 'launched_at desc', 'slug asc', 'title asc', 'domain asc',
+        'difficulty asc',
+    ]) }}
 ),
 
 checked as (

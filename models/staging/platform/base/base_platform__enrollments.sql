@@ -9,14 +9,11 @@ source as (
 ),
 
 learners as (
-    select
-        learner_id,
-        signed_up_at
-    from {{ ref('stg_platform__learners') }}
+    select * from {{ ref('stg_platform__learners') }}
 ),
 
 courses as (
-    select course_id from {{ ref('stg_platform__courses') }}
+    select * from {{ ref('stg_platform__courses') }}
 ),
 
 renamed as (
@@ -52,16 +49,10 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by enrollment_id, row_reason is null
-        order by
-            unenrolled_at desc nulls last, enrolled_at desc, learner_id asc, course_id asc, enrollment_source asc
-    )
+    {{ ranked_copies('row_checked', ['enrollment_id'], [
+        'unenrolled_at desc nulls last', 'enrolled_at desc', 'learner_id asc', 'course_id asc',
+        'enrollment_source asc',
+    ]) }}
 ),
 
 checked as (

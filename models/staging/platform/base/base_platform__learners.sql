@@ -36,15 +36,9 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by learner_id, row_reason is null
-        order by updated_at desc, signed_up_at desc, country_code asc, occupation asc, is_deleted asc
-    )
+    {{ ranked_copies('row_checked', ['learner_id'], [
+        'updated_at desc', 'signed_up_at desc', 'country_code asc', 'occupation asc', 'is_deleted asc',
+    ]) }}
 ),
 
 checked as (

@@ -138,10 +138,7 @@ earlier_deliveries as (
 {% endif %}
 
 learners as (
-    select
-        learner_id,
-        signed_up_at
-    from {{ ref('stg_platform__learners') }}
+    select * from {{ ref('stg_platform__learners') }}
 ),
 
 renamed as (

@@ -8,14 +8,11 @@ source as (
 ),
 
 learners as (
-    select
-        learner_id,
-        signed_up_at
-    from {{ ref('stg_platform__learners') }}
+    select * from {{ ref('stg_platform__learners') }}
 ),
 
 courses as (
-    select course_id from {{ ref('stg_platform__courses') }}
+    select * from {{ ref('stg_platform__courses') }}
 ),
 
 renamed as (
@@ -51,15 +48,10 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by impression_id, row_reason is null
-        order by clicked_at desc nulls last, shown_at desc, learner_id asc, module asc, course_id asc, position asc
-    )
+    {{ ranked_copies('row_checked', ['impression_id'], [
+        'clicked_at desc nulls last', 'shown_at desc', 'learner_id asc', 'module asc', 'course_id asc',
+        'position asc',
+    ]) }}
 ),
 
 checked as (

@@ -114,14 +114,11 @@ source as (
 ),
 
 learners as (
-    select
-        learner_id,
-        signed_up_at
-    from {{ ref('stg_platform__learners') }}
+    select * from {{ ref('stg_platform__learners') }}
 ),
 
 courses as (
-    select course_id from {{ ref('stg_platform__courses') }}
+    select * from {{ ref('stg_platform__courses') }}
 ),
 
 renamed as (
@@ -161,15 +158,9 @@ row_checked as (
 ),
 
 ranked as (
-    select
-        *,
-        row_number() over latest_first as version_rank,
-        dense_rank() over latest_first as content_rank
-    from row_checked
-    window latest_first as (
-        partition by model_name, batch_id, learner_id, course_id, row_reason is null
-        order by scored_at desc, score asc, model_version asc
-    )
+    {{ ranked_copies('row_checked', ['model_name', 'batch_id', 'learner_id', 'course_id'], [
+        'scored_at desc', 'score asc', 'model_version asc',
+    ]) }}
 ),
 
 checked as (
