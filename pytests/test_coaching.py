@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections import defaultdict
 
@@ -19,6 +20,7 @@ from statsmodels.stats.proportion import proportion_confint
 from lpdata import PROJECT_ROOT, contracts
 from lpdata.dbt import read_artifact
 from lpdata.generate import TRUTHS
+from lpdata.generate.coaching import holdout_bucket, in_holdout
 
 TOL = 1e-9
 SPEC_SEGMENTS = {"new_enrollee", "stalled", "struggling", "near_completion", "goal_due"}
@@ -324,6 +326,52 @@ def test_send_list_is_the_best_allowed_message_for_every_segmented_learner(
             best[learner_id] = min(best.get(learner_id, choice), choice)
     got = {t["learner_id"]: (-t["priority"], t["message_key"], t["course_id"]) for t in targets}
     assert got == best
+
+
+# ---------------------------------------------------------------- holdout
+
+
+@pytest.fixture(scope="module")
+def holdout(warehouse):
+    """(every staged learner id, the holdout computed in Python: lpdata.generate.coaching.in_holdout)."""
+    learners = [r[0] for r in warehouse.query("select learner_id from staging.stg_platform__learners")]
+    return learners, {learner for learner in learners if in_holdout(learner)}
+
+
+def test_holdout_vars_are_the_generators(project_root):
+    import yaml
+
+    project_vars = yaml.safe_load((project_root / "dbt_project.yml").read_text())["vars"]
+    assert project_vars["coaching_holdout_share"] == TRUTHS["coaching_holdout_share"]
+    assert project_vars["coaching_holdout_salt"] == TRUTHS["coaching_holdout_salt"]
+
+
+def test_holdout_is_the_same_hash_in_sql_and_python_and_about_the_share(warehouse, holdout):
+    learners, expected = holdout
+    got = dict(warehouse.query("select learner_id, holdout_bucket from intermediate.int_coaching_holdout"))
+    assert set(got) == expected
+    assert all(bucket == holdout_bucket(learner) for learner, bucket in got.items())
+    share = TRUTHS["coaching_holdout_share"]
+    assert abs(len(expected) / len(learners) - share) < 4 * math.sqrt(share * (1 - share) / len(learners))
+
+
+def test_holdout_learners_get_no_message(holdout, targets, sent):
+    """Not in the send list, and (the generator plants the same group) never sent one."""
+    _, expected = holdout
+    assert targets and not expected & {t["learner_id"] for t in targets}
+    assert not expected & {m["learner_id"] for m in sent}
+
+
+def test_holdout_learners_are_in_segments_but_not_targeted(warehouse, holdout):
+    """Without the holdout rule they would be targeted: they are in the segments' learner x course
+    rows before eligibility (e.g. stalled or near completion), and the eligible enrolments drop them."""
+    _, expected = holdout
+    progress = {r[0] for r in warehouse.query(
+        "select learner_id from intermediate.int_course_progress where is_enrolled and completed_at is null"
+    )}
+    eligible = {r[0] for r in warehouse.query("select learner_id from intermediate.int_coaching_enrollments_eligible")}
+    assert len(expected & progress) > 20
+    assert not expected & eligible
 
 
 # ---------------------------------------------------------------- learner_goals
