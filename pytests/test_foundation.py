@@ -287,7 +287,8 @@ def test_a_partial_build_keeps_the_views_it_did_not_select(warehouse):
 def test_an_unreachable_server_is_one_clear_error_not_a_traceback():
     result = run_lp("dbt", "build", pg={"PGHOST": "127.0.0.1", "PGPORT": "1", "PGPASSWORD": "not-printed"})
     assert result.returncode == 1
-    assert result.stderr.startswith("error: cannot reach PostgreSQL (host=127.0.0.1 port=1 ")
+    assert result.stderr.startswith("error: cannot connect to PostgreSQL (host=127.0.0.1 port=1 ")
+    assert len(result.stderr.splitlines()) == 1
     assert "check the server and the PG* variables" in result.stderr
     assert "Traceback" not in result.stderr and "not-printed" not in result.stderr
 

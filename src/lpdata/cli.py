@@ -7,7 +7,6 @@ else the embedded PostgreSQL in .pgdata/.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import shlex
@@ -20,6 +19,7 @@ import pathspec
 import psycopg
 
 from . import PROJECT_ROOT, db
+from .cliargs import Parser, iso_date, positive_int
 from .dbt import INDIRECT_SELECTION, dbt_env, read_artifact, run_dbt, session_options
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
@@ -50,7 +50,7 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .generate.__main__ import run as generate_run
+    from .generate.cli import run as generate_run
 
     env = db.pg_env()
     db.ensure_database(env)
@@ -103,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.skip_generate:
         from .generate import generate
 
-        anchor = dt.date.fromisoformat(args.anchor) if args.anchor else None
+        anchor = args.anchor
         steps(
             f"synthetic data ({args.learners:,} learners, seed {args.seed})",
             generate,
@@ -339,6 +339,7 @@ def _contracts_test(env: dict[str, str], schemas: list[str]) -> int:
     if unknown:
         print(f"no ODCS contract for {', '.join(unknown)} in {odcs.ODCS_DIR}", file=sys.stderr)
         return 2
+    db.check_connection(env)  # one line naming the server (main), not datacontract's whole log per contract
     failed = 0
     for schema, path in paths.items():
         if schemas and schema not in schemas:
@@ -381,13 +382,13 @@ def _contracts(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="lp", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="main job: database, synthetic data, dbt build, quality checks, docs, readouts")
-    p.add_argument("--learners", type=int, default=10_000, help="synthetic scale (default 10,000)")
+    p.add_argument("--learners", type=positive_int, default=10_000, help="synthetic scale (default 10,000)")
     p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
-    p.add_argument("--anchor", help="end date of the synthetic history, YYYY-MM-DD (default today, UTC)")
+    p.add_argument("--anchor", type=iso_date, help="end date of the synthetic history, YYYY-MM-DD (default today, UTC)")
     p.add_argument("--skip-generate", action="store_true", help="keep the raw data already loaded")
     p.add_argument("--skip-quality", action="store_true", help="skip the Great Expectations suites")
     p.add_argument("dbt_build_args", nargs="*", help="extra arguments for dbt build (after --)")
@@ -445,12 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=_db)
 
     p = sub.add_parser("generate", help="write synthetic raw data")
-    try:
-        from .generate.__main__ import add_arguments
-    except ImportError:  # pragma: no cover - generator not installed
-        add_arguments = None
-    if add_arguments:
-        add_arguments(p)
+    from .generate.cli import add_arguments
+
+    add_arguments(p)
     p.set_defaults(fn=_generate)
 
     p = sub.add_parser(
@@ -486,14 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0]
-        if db.uses_external_server():
-            where = db.describe(db.pg_env())
-            hint = "check the server and the PG* variables (unset them all to use the embedded server)"
-        else:
-            where = f"embedded server in {db.pgdata_dir()}"
-            hint = "`lp db down`, then try again"
-        print(f"error: cannot reach PostgreSQL ({where}): {reason}\n{hint}", file=sys.stderr)
+        print(f"error: {db.connection_failure(exc)}", file=sys.stderr)
         return 1
 
 

@@ -158,3 +158,25 @@ def server_release(env: dict[str, str]) -> str:
         text = conn.execute("show server_version").fetchone()[0]
     match = re.match(r"\d+(\.\d+)*", text)
     return match.group() if match else text
+
+
+def check_connection(env: dict[str, str], timeout: int = 10) -> None:
+    """Connect to env's database once: a psycopg.OperationalError (server down, wrong password,
+    unknown role or database) before a tool that would print a page of its own about it."""
+    with connect(env, connect_timeout=timeout):
+        pass
+
+
+def connection_failure(exc: psycopg.OperationalError) -> str:
+    """One line for a server lpdata cannot connect to: which server (no password), libpq's
+    reason, what to do."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    # libpq's second line ("Is the server running on that host ...?") only restates the first
+    reason = "; ".join(line for line in lines if line and not line.startswith("Is the server running")) or type(exc).__name__
+    if uses_external_server():
+        where = describe(pg_env())
+        hint = "check the server and the PG* variables (unset them all to use the embedded server)"
+    else:
+        where = f"embedded server in {pgdata_dir()}"
+        hint = "`lp db down`, then try again"
+    return f"cannot connect to PostgreSQL ({where}): {reason}; {hint}"

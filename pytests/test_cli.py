@@ -1,0 +1,94 @@
+"""The `lp` command line as people run it: the installed `lp` executable of this environment."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import cli_environ, machine_server
+
+from lpdata import PROJECT_ROOT
+
+LP = Path(sys.executable).with_name("lp")
+
+
+def lp(*args: str, pg: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
+    """The installed `lp` with this process's environment (pg's libpq variables instead, when given)."""
+    return subprocess.run([str(LP), *args], cwd=cwd, env=cli_environ(pg), capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "says"),
+    [
+        (["run", "--learners", "-5"], "--learners", "-5 is not positive"),
+        (["run", "--learners", "0"], "--learners", "0 is not positive"),
+        (["run", "--learners", "abc"], "--learners", "'abc' is not a whole number"),
+        (["run", "--anchor", "2026-13-01"], "--anchor", "'2026-13-01' is not a date: use YYYY-MM-DD"),
+        (["bench", "--learners", "-1"], "--learners", "-1 is not positive"),
+        (["bench", "--anchor", "tomorrow"], "--anchor", "'tomorrow' is not a date"),
+        (["bench", "--threads", "0"], "--threads", "0 is not positive"),
+        (["generate", "--learners", "1e3"], "--learners", "'1e3' is not a whole number"),
+        (["generate", "--append-days", "-2"], "--append-days", "-2 is not positive"),
+        (["generate", "--anchor", "30/06/2026"], "--anchor", "'30/06/2026' is not a date"),
+    ],
+)
+def test_a_bad_number_or_date_is_one_line_in_argparse_style_not_a_traceback(args, option, says):
+    """`lp run --learners -5` printed a traceback from the generator; every number and date an lp
+    command takes is checked by argparse, before any database or data is touched."""
+    result = lp(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"lp {args[0]}: error: argument {option}")
+    assert says in line and line.endswith(f"(see `lp {args[0]} -h`)")
+
+
+def test_the_generators_own_entry_point_checks_its_arguments_the_same_way():
+    result = subprocess.run(
+        [sys.executable, "-m", "lpdata.generate", "--learners", "0"], capture_output=True, text=True, cwd=PROJECT_ROOT
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("python -m lpdata.generate: error: argument --learners: 0 is not positive")
+
+
+UNREACHABLE = {"PGHOST": "127.0.0.1", "PGPORT": "1", "PGUSER": "someone", "PGPASSWORD": "not-printed", "PGDATABASE": "wh"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["contracts", "test"],
+        ["run", "--learners", "100"],
+        ["generate", "--learners", "100"],
+        ["bench", "--learners", "100"],
+        ["report"],
+        ["env"],
+        ["db", "up"],
+        ["dbt", "build"],
+    ],
+)
+def test_a_server_that_cannot_be_reached_is_one_line_naming_it(args):
+    """`lp contracts test` printed 84 lines of datacontract's log per contract before the error; any
+    lp command that cannot connect says so in one line naming the server (never the password)."""
+    result = lp(*args, pg=UNREACHABLE)
+    assert result.returncode == 1
+    assert "synthetic data" not in result.stdout  # the main job stops at its first step
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: cannot connect to PostgreSQL (host=127.0.0.1 port=1 user=someone database=wh): ")
+    assert "Connection refused" in line and "check the server and the PG* variables" in line
+    assert "not-printed" not in result.stdout + result.stderr
+
+
+def test_a_role_the_server_refuses_is_one_line_with_the_servers_reason():
+    """A wrong role (or password) on a running server: libpq's reason, in one line."""
+    server = machine_server()
+    pg = server | {"PGUSER": "no_such_role_lp", "PGPASSWORD": "wrong", "PGDATABASE": "postgres"}
+    result = lp("contracts", "test", pg=pg)
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: cannot connect to PostgreSQL (host=127.0.0.1 port=5432 user=no_such_role_lp database=postgres)")
+    assert 'role "no_such_role_lp" does not exist' in line
+    assert result.stdout == ""
