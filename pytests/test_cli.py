@@ -7,16 +7,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import cli_environ, machine_server
+from conftest import build_warehouse, cli_environ, machine_server
 
 from lpdata import PROJECT_ROOT
 
 LP = Path(sys.executable).with_name("lp")
 
 
-def lp(*args: str, pg: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
-    """The installed `lp` with this process's environment (pg's libpq variables instead, when given)."""
-    return subprocess.run([str(LP), *args], cwd=cwd, env=cli_environ(pg), capture_output=True, text=True, timeout=600)
+def lp(
+    *args: str, pg: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """The installed `lp` with this process's environment (pg's libpq variables instead, when given;
+    plus extra)."""
+    environ = cli_environ(pg) | (extra or {})
+    return subprocess.run([str(LP), *args], cwd=cwd, env=environ, capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.parametrize(
@@ -92,3 +96,42 @@ def test_a_role_the_server_refuses_is_one_line_with_the_servers_reason():
     assert line.startswith("error: cannot connect to PostgreSQL (host=127.0.0.1 port=5432 user=no_such_role_lp database=postgres)")
     assert 'role "no_such_role_lp" does not exist' in line
     assert result.stdout == ""
+
+
+def test_lp_rebuild_restores_a_source_that_no_longer_reconciles():
+    """Rows deleted from raw after the incremental base model staged them: the source's reconciliation
+    fails and names `lp rebuild -s <base model>`; that command rebuilds the model from raw and what is
+    built on it, with the as_of of the warehouse's last build, publishing as usual, and the
+    reconciliation passes again."""
+    wh = build_warehouse("rebuild", learners=300, select="@base_recommender__model_scores")
+    with wh.connect() as conn:
+        deleted = conn.execute(
+            "delete from raw.model_scores where ctid in (select ctid from raw.model_scores limit 5)"
+        ).rowcount
+    assert deleted == 5
+    failing = wh.dbt("test", "--select", "reconcile_raw_model_scores", check=False)
+    assert failing.returncode != 0
+    (row,) = wh.stored_failures(failing, "reconcile_raw_model_scores")
+    assert "lp rebuild -s base_recommender__model_scores" in row[-1]
+
+    pg = wh.env | {"DBT_TARGET_PATH": wh.target_path}
+    result = lp("rebuild", "-s", "base_recommender__model_scores", pg=pg)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "--full-refresh --select base_recommender__model_scores+" in result.stdout
+    assert wh.vars["as_of"] in result.stdout  # the vars of the last build
+    rebuilt = next(line for line in result.stdout.splitlines() if line.startswith("rebuilt "))
+    assert "base_recommender__model_scores" in rebuilt and "stg_recommender__model_scores" in rebuilt
+    assert "stg_player__events" not in rebuilt  # not built on model scores
+
+    assert wh.dbt("test", "--select", "reconcile_raw_model_scores").returncode == 0
+    assert wh.scalar("select count(*) from staging.base_recommender__model_scores") == wh.scalar(
+        "select count(*) from raw.model_scores"
+    )
+
+
+def test_lp_rebuild_of_an_unknown_model_is_one_line():
+    result = lp("rebuild", "-s", "base_player__event")
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("lp rebuild: error: no model named base_player__event")
+

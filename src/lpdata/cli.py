@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import PROJECT_ROOT, bench, contract_commands, db, job, lint, report
+from . import PROJECT_ROOT, bench, contract_commands, db, job, lint, rebuild, report
 from .cliargs import Parser, iso_date, positive_int
 from .dbt import INDIRECT_SELECTION, dbt_env, run_dbt, session_options
 from .generate import cli as generate_cli
@@ -102,6 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-quality", action="store_true", help="skip the Great Expectations suites")
     p.add_argument("dbt_build_args", nargs="*", help="extra arguments for dbt build (after --)")
     p.set_defaults(fn=job.run)
+
+    p = sub.add_parser(
+        "rebuild",
+        help="rebuild incremental state from raw: dbt build --full-refresh of each model given and everything "
+        "built on it, published as usual (what a failing reconciliation test names)",
+        description=rebuild.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-s", "--select", nargs="+", required=True, metavar="MODEL",
+                   help="models to rebuild from raw, e.g. base_player__events (each with what is built on it)")
+    p.add_argument("--anchor", type=iso_date, help="the build's as_of: midnight UTC of this day, YYYY-MM-DD "
+                   "(default: the as_of of the last build, else now)")
+    p.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build (after --)")
+    p.set_defaults(fn=rebuild.run)
 
     what_lint_does = lint.lint_help()  # reads .sqlfluffignore: once, not for the help and the description each
     p = sub.add_parser("lint", help=what_lint_does, description=what_lint_does)
