@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import build_warehouse, cli_environ, machine_server
+from conftest import MACHINE_SERVER, build_warehouse, cli_environ, machine_server, make_database, project_copy
 
-from lpdata import PROJECT_ROOT
+from lpdata import PROJECT_ROOT, db
 
 LP = Path(sys.executable).with_name("lp")
 
@@ -135,3 +138,57 @@ def test_lp_rebuild_of_an_unknown_model_is_one_line():
     (line,) = result.stderr.splitlines()
     assert line.startswith("lp rebuild: error: no model named base_player__event")
 
+
+def test_lp_db_down_stops_the_embedded_server_that_lp_env_selected():
+    """`eval "$(lp env)"` exports PG* pointing at the embedded server; `lp db down` then refused
+    ("PG* variables point at an external server"). It recognises its own server by the socket
+    directory, and still leaves a really external server alone."""
+    pgdata = Path(tempfile.mkdtemp(prefix="lp_pg_"))  # short: a socket path has at most 107 bytes
+    own = {"LP_PGDATA": str(pgdata)}
+    try:
+        up = lp("db", "up", pg={}, extra=own)
+        assert up.returncode == 0, up.stderr
+        assert (pgdata / "postmaster.pid").exists()
+        environ = cli_environ({}) | own
+        down = subprocess.run(
+            ["bash", "-c", f'eval "$({LP} env)" && echo "PGHOST=$PGHOST" && {LP} db down'],
+            cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=300,
+        )
+        assert down.returncode == 0, down.stderr
+        assert f"PGHOST={pgdata}" in down.stdout
+        assert down.stdout.endswith("stopped\n"), down.stdout
+        assert not (pgdata / "postmaster.pid").exists()
+    finally:
+        if (pgdata / "postmaster.pid").exists():
+            lp("db", "down", pg={}, extra=own)
+        shutil.rmtree(pgdata, ignore_errors=True)
+    external = lp("db", "down", pg=MACHINE_SERVER, extra=own)
+    assert external.stdout == "PG* variables point at an external server; nothing to stop.\n"
+
+
+def test_lp_check_catches_a_contract_error_on_empty_tables_without_touching_the_warehouse(tmp_path):
+    """A mart whose SQL no longer returns a contracted column: `lp check` fails on it in a scratch
+    database of empty landing tables, before any data is read, and says how long it took; the
+    warehouse's own database is not touched."""
+    project = project_copy(tmp_path / "project")
+    mart = project / "models" / "marts" / "core" / "dim_courses_v1.sql"
+    sql = mart.read_text()
+    assert sql.count("        courses.difficulty,\n") == 1
+    mart.write_text(sql.replace("        courses.difficulty,\n", ""))
+    warehouse = make_database(f"lp_test_check_{os.getpid()}")
+    scratch = warehouse | {"PGDATABASE": f"{warehouse['PGDATABASE']}_check"}
+    try:
+        result = lp("check", "--", "--select", "+dim_courses", pg=warehouse, cwd=project,
+                    extra={"PYTHONPATH": str(project / "src")})
+        assert result.returncode != 0
+        out = result.stdout
+        assert "This model has an enforced contract that failed" in out, out[-4000:]
+        assert "difficulty" in out.split("This model has an enforced contract that failed", 1)[1][:2000]
+        last = out.strip().splitlines()[-1]
+        assert last.startswith("schema-only check FAILED in ") and f"database {scratch['PGDATABASE']}" in last
+        with db.connect(scratch) as conn:  # the landing tables were there, empty
+            assert conn.execute("select count(*) from raw.events").fetchone()[0] == 0
+        with db.connect(warehouse) as conn:  # nothing built in the warehouse's own database
+            assert conn.execute("select count(*) from pg_namespace where nspname = 'raw'").fetchone()[0] == 0
+    finally:
+        db.drop_database(scratch)

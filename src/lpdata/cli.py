@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import PROJECT_ROOT, bench, contract_commands, db, job, lint, rebuild, report
+from . import PROJECT_ROOT, bench, check, contract_commands, db, job, lint, rebuild, report
 from .cliargs import Parser, iso_date, positive_int
 from .dbt import INDIRECT_SELECTION, dbt_env, run_dbt, session_options
 from .generate import cli as generate_cli
@@ -37,7 +37,7 @@ def _db(args: argparse.Namespace) -> int:
         db.ensure_database(env)
         print(f"PostgreSQL {db.server_release(env)} ready: {db.conninfo(env)}")
     elif args.action == "down":
-        if db.uses_external_server():
+        if db.uses_external_server() and not db.selects_embedded():
             print("PG* variables point at an external server; nothing to stop.")
         else:
             print("stopped" if db.stop_embedded() else "embedded server was not running")
@@ -117,6 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build (after --)")
     p.set_defaults(fn=rebuild.run)
 
+    p = sub.add_parser(
+        "check",
+        help="schema-only build in seconds: dbt build on empty landing tables in a scratch database, catching contract and "
+        "column errors before any data is read",
+        description=check.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build (after --), e.g. --select")
+    p.set_defaults(fn=check.run)
+
     what_lint_does = lint.lint_help()  # reads .sqlfluffignore: once, not for the help and the description each
     p = sub.add_parser("lint", help=what_lint_does, description=what_lint_does)
     p.add_argument("paths", nargs="*", help="only these files or folders (default: the whole project)")
@@ -165,7 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the embedded PostgreSQL in .pgdata/ (or use the PG* server), create the database, "
         "print the server's version and connection",
     )
-    actions.add_parser("down", help="stop the embedded PostgreSQL (nothing to stop on a PG* server)")
+    actions.add_parser(
+        "down", help="stop the embedded PostgreSQL, also from a shell where `eval \"$(lp env)\"` selects it "
+        "(nothing to stop on another PG* server)"
+    )
     p.set_defaults(fn=_db)
 
     p = sub.add_parser("generate", help="write synthetic raw data")
