@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -192,3 +193,41 @@ def test_lp_check_catches_a_contract_error_on_empty_tables_without_touching_the_
             assert conn.execute("select count(*) from pg_namespace where nspname = 'raw'").fetchone()[0] == 0
     finally:
         db.drop_database(scratch)
+
+
+def test_lp_ci_builds_a_changed_metric_and_its_children_only_after_the_contracts_gate(tmp_path):
+    """Slim CI: one experiment metric's SQL changed since the main build; `lp ci --state <its target>`
+    runs the breaking-change gate, then builds that metric and what is built on it, deferring every
+    unchanged parent to the main build's relations."""
+    wh = build_warehouse("ci", learners=300)
+    state = tmp_path / "state"
+    state.mkdir()
+    for name in ("manifest.json", "run_results.json"):
+        shutil.copy(PROJECT_ROOT / wh.target_path / name, state / name)
+    project = project_copy(tmp_path / "project")
+    metric = project / "models" / "intermediate" / "experimentation" / "metrics" / "metric_enrollments.sql"
+    sql = metric.read_text()
+    assert sql.count(" then 1 end) as pre_value") == 1
+    metric.write_text(sql.replace(" then 1 end) as pre_value", " then 1 end) + 0 as pre_value"))
+
+    result = lp("ci", "--state", str(state), pg=wh.env, cwd=project, extra={"PYTHONPATH": str(project / "src")})
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    out = result.stdout
+    assert out.index("==> breaking-change gate") < out.index("public contracts match") < out.index("state:modified+")
+    assert wh.vars["as_of"] in out
+
+    manifest = json.loads((state / "manifest.json").read_text())
+    children, todo = set(), ["model.learning_platform.metric_enrollments"]
+    while todo:
+        node = todo.pop()
+        for child in manifest["child_map"][node]:
+            if child.startswith("model.") and child not in children:
+                children.add(child)
+                todo.append(child)
+    results = json.loads((project / "target_ci" / "run_results.json").read_text())["results"]
+    built = {r["unique_id"] for r in results if r["unique_id"].startswith("model.")}
+    assert built == {"model.learning_platform.metric_enrollments", *children}
+    failed = [r["unique_id"] for r in results if r["status"] not in {"success", "pass", "warn"} and "exposure." not in r["unique_id"]]
+    assert not failed, failed
+    assert "model.learning_platform.int_experiment_metric_windows" not in built  # an unchanged parent: deferred
+    assert any(name.startswith("model.learning_platform.experiment_results") for name in built)

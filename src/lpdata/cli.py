@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import PROJECT_ROOT, bench, check, contract_commands, db, job, lint, rebuild, report
+from . import PROJECT_ROOT, bench, check, ci, contract_commands, db, job, lint, rebuild, report
 from .cliargs import Parser, iso_date, positive_int
 from .dbt import INDIRECT_SELECTION, dbt_env, run_dbt, session_options
 from .generate import cli as generate_cli
@@ -126,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build (after --), e.g. --select")
     p.set_defaults(fn=check.run)
+
+    p = sub.add_parser(
+        "ci",
+        help="slim CI: the contracts gate, then dbt build of state:modified+ deferring unchanged parents to the "
+        "last main build (--state: its target folder)",
+        description=ci.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--state", required=True, metavar="DIR", help="folder with the manifest.json of the last main build")
+    p.add_argument("--anchor", type=iso_date, help="the build's as_of: midnight UTC of this day, YYYY-MM-DD "
+                   "(default: the as_of of the main build, else now)")
+    p.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build (after --)")
+    p.set_defaults(fn=ci.run)
 
     what_lint_does = lint.lint_help()  # reads .sqlfluffignore: once, not for the help and the description each
     p = sub.add_parser("lint", help=what_lint_does, description=what_lint_does)
