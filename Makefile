@@ -11,12 +11,21 @@ LEARNERS ?= 10000
 
 .PHONY: run test env assets lint docs bench clean lock db-down
 
+# The environment, once (about a minute): a line per step and per package, so it is not silence.
+PIP_PROGRESS := awk -v total="$$(grep -c '^[^\#]' requirements.txt)" \
+	'/^(Collecting|Processing) / {name = $$2; sub(/.*\//, "", name); printf "    [%d/%d] %s\n", ++n, total, name; fflush()} \
+	 /^Installing collected packages/ {print "    installing them..."; fflush()} /^ERROR/ {print; fflush()}'
 $(STAMP): requirements.txt pyproject.toml
+	@echo "==> creating the Python environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> upgrading pip"
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	@echo "==> installing the pinned dependencies of requirements.txt"
+	@set -o pipefail; $(BIN)/pip install -r requirements.txt 2>&1 | $(PIP_PROGRESS)
+	@echo "==> installing lpdata (editable) and its lp command"
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+	@echo "==> environment ready: $(BIN)/lp"
 
 # Headless Chromium renders the docs site in the tests (Debian package; needs root or sudo).
 CHROMIUM_STAMP := $(VENV)/.chromium

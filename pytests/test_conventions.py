@@ -9,8 +9,8 @@ from pathlib import Path
 from conftest import project_copy, run_lp
 
 from lpdata import contracts
-from lpdata.cli import BOUNCER_TARGET, run_bouncer
 from lpdata.dbt import read_artifact, run_dbt
+from lpdata.lint import BOUNCER_TARGET, run_bouncer
 
 
 def test_dbt_bouncer_conventions_pass():
@@ -54,7 +54,7 @@ def _commit_all(repo: Path) -> None:
 def test_lint_changed_picks_the_edited_and_new_sql_and_python_files(tmp_path):
     """`lp lint --changed` lints what a contributor touched since the last commit: edited and new
     files of the linted folders, not deleted, ignored or other files."""
-    from lpdata.cli import changed_files
+    from lpdata.lint import changed_files
 
     repo = tmp_path / "repo"
     for name in ("models/a.sql", "models/b.sql", "macros/m.sql", "src/x.py", "docs/d.sql", "README.md"):

@@ -287,7 +287,8 @@ def test_a_partial_build_keeps_the_views_it_did_not_select(warehouse):
 def test_an_unreachable_server_is_one_clear_error_not_a_traceback():
     result = run_lp("dbt", "build", pg={"PGHOST": "127.0.0.1", "PGPORT": "1", "PGPASSWORD": "not-printed"})
     assert result.returncode == 1
-    assert result.stderr.startswith("error: cannot reach PostgreSQL (host=127.0.0.1 port=1 ")
+    assert result.stderr.startswith("error: cannot connect to PostgreSQL (host=127.0.0.1 port=1 ")
+    assert len(result.stderr.splitlines()) == 1
     assert "check the server and the PG* variables" in result.stderr
     assert "Traceback" not in result.stderr and "not-printed" not in result.stderr
 
@@ -389,14 +390,19 @@ def test_the_main_job_runs_on_the_machines_postgresql_server(tmp_path):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "quality checks passed" in result.stdout
     assert f"Warehouse: host=127.0.0.1 port=5432 user=postgres dbname={pg['PGDATABASE']}" in result.stdout
+    assert f"==> dbt build (as_of {ANCHOR.isoformat()}T00:00:00+00:00)" in result.stdout
     assert (project / "target" / "static_index.html").stat().st_size > 1_000_000
     assert (project / "artifacts" / "quality" / "data_docs" / "index.html").exists()
 
     manifest = json.loads((project / "target" / "manifest.json").read_text())
-    marts = sorted(mart["relation"] for mart in contracts.contracts_from_manifest(manifest).values())
+    published = contracts.contracts_from_manifest(manifest)
+    marts = sorted(mart["relation"] for mart in published.values())
     with psycopg.connect(db.conninfo(pg)) as conn:
         version = conn.execute("show server_version").fetchone()[0]
         conn.execute("set role platform_reader")
         empty = [m for m in marts if not conn.execute(f"select exists (select from {m})").fetchone()[0]]
+        # the build's "now" is the anchor the data ends at (var as_of), not the wall clock's months later
+        active = conn.execute(f"select avg(is_active_30d::int) from {published['dim_learners.v2']['relation']}").fetchone()[0]
     print(f"\nmain job on PostgreSQL {version} at 127.0.0.1:5432: {len(marts)} mart versions published, none empty")
     assert len(marts) == 14 and not empty, empty
+    assert active > 0.2

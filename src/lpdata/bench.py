@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from . import PROJECT_ROOT, db
+from .cliargs import iso_date, positive_int
 from .dbt import dbt_failed, dbt_invocation, read_artifact
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
@@ -38,12 +39,12 @@ def add_parser(subparsers) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--learners", type=int, default=50_000, help="synthetic scale (default 50,000)")
+    p.add_argument("--learners", type=positive_int, default=50_000, help="synthetic scale (default 50,000)")
     p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
     p.add_argument("--database", default="lp_bench", help="database to (re)create and build in (default lp_bench)")
-    p.add_argument("--anchor", help="end date of the synthetic history, YYYY-MM-DD (default today, UTC)")
+    p.add_argument("--anchor", type=iso_date, help="end date of the synthetic history, YYYY-MM-DD (default today, UTC)")
     p.add_argument("--skip-generate", action="store_true", help="keep the raw data already in --database")
-    p.add_argument("--threads", type=int, help="dbt threads (default: profiles.yml)")
+    p.add_argument("--threads", type=positive_int, help="dbt threads (default: profiles.yml)")
     p.add_argument("--no-floor", action="store_true",
                    help="skip the floor: the same dbt build on a near-empty warehouse (fixed cost of the DAG)")
     p.set_defaults(fn=_bench)
@@ -54,7 +55,7 @@ def _bench(args: argparse.Namespace) -> int:
         learners=args.learners,
         seed=args.seed,
         database=args.database,
-        anchor=dt.date.fromisoformat(args.anchor) if args.anchor else None,
+        anchor=args.anchor,
         skip_generate=args.skip_generate,
         threads=args.threads,
         floor=not args.no_floor,

@@ -34,6 +34,28 @@ def uses_external_server(environ: dict[str, str] | None = None) -> bool:
     return any(environ.get(v) for v in LIBPQ_VARS)
 
 
+def embedded_socket_dirs() -> set[Path]:
+    """Where the embedded server's socket is: its data directory, and the socket directory its
+    postmaster.pid records (fifth line) while it runs."""
+    pgdata = pgdata_dir()
+    dirs = {pgdata}
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        lines = []
+    if len(lines) > 4 and lines[4].strip():
+        dirs.add(Path(lines[4].strip()).resolve())
+    return dirs
+
+
+def selects_embedded(environ: dict[str, str] | None = None) -> bool:
+    """Whether PG* variables select this project's embedded server, as `eval "$(lp env)"` exports
+    them: PGHOST is the embedded server's socket directory."""
+    environ = os.environ if environ is None else environ
+    host = environ.get("PGHOST", "")
+    return host.startswith("/") and Path(host).resolve() in embedded_socket_dirs()
+
+
 def _embedded_server():
     # pgserver warns about XDG_RUNTIME_DIR on headless machines; that is expected here.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -158,3 +180,25 @@ def server_release(env: dict[str, str]) -> str:
         text = conn.execute("show server_version").fetchone()[0]
     match = re.match(r"\d+(\.\d+)*", text)
     return match.group() if match else text
+
+
+def check_connection(env: dict[str, str], timeout: int = 10) -> None:
+    """Connect to env's database once: a psycopg.OperationalError (server down, wrong password,
+    unknown role or database) before a tool that would print a page of its own about it."""
+    with connect(env, connect_timeout=timeout):
+        pass
+
+
+def connection_failure(exc: psycopg.OperationalError) -> str:
+    """One line for a server lpdata cannot connect to: which server (no password), libpq's
+    reason, what to do."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    # libpq's second line ("Is the server running on that host ...?") only restates the first
+    reason = "; ".join(line for line in lines if line and not line.startswith("Is the server running")) or type(exc).__name__
+    if uses_external_server() and not selects_embedded():
+        where = describe(pg_env())
+        hint = "check the server and the PG* variables (unset them all to use the embedded server)"
+    else:
+        where = f"embedded server in {pgdata_dir()}"
+        hint = "`lp db down`, then try again"
+    return f"cannot connect to PostgreSQL ({where}): {reason}; {hint}"
