@@ -125,18 +125,21 @@ def _snapshot(wh, relation):
 
 
 def test_a_partial_build_that_cannot_run_a_marts_test_says_what_to_add(wap_warehouse):
-    """fct_course_progress has a relationships test to dim_learners, which is not upstream of it: a
-    build of +fct_course_progress (as the coaching recipe's +coaching_targets) cannot run that test
-    (buildable selection), so the mart stays unpublished; the log names the model to add, and adding
-    it publishes."""
+    """fct_course_progress has relationships tests to dim_learners and dim_courses, which are not
+    upstream of it: a build of +fct_course_progress (as the coaching recipe's +coaching_targets)
+    cannot run those tests (buildable selection), so the mart stays unpublished; the log names the
+    models to add, and adding them publishes."""
     wh = wap_warehouse
     result = wh.dbt("build", "--select", "+fct_course_progress")
     assert (
-        "NOT published (consumers keep the last good version): fct_course_progress_v1 "
-        "(relationships_fct_course_progress_v1_learner_id__learner_id__ref_dim_learners_ did not run: it also "
-        "reads dim_learners.v2, not selected; add +dim_learners.v2 to the selection to publish)"
+        "NOT published (consumers keep the last good version): core.fct_course_progress_v1 "
+        "(test did not run: relationships_fct_course_progress_v1_learner_id__learner_id__ref_dim_learners_: it "
+        "also reads dim_learners.v2, not selected; add +dim_learners.v2 to the selection to publish, "
+        "relationships_fct_course_progress_v1_course_id__course_id__ref_dim_courses_v_1_: it also reads "
+        "dim_courses.v1, not selected; add +dim_courses.v1 to the selection to publish)"
     ) in " ".join(result.stdout.split())
-    result = wh.dbt("build", "--select", "+fct_course_progress", "+dim_learners.v2")
+    assert "Publish summary: published 0, held 1, skipped 0" in result.stdout
+    result = wh.dbt("build", "--select", "+fct_course_progress", "+dim_learners.v2", "+dim_courses.v1")
     assert "NOT published" not in result.stdout
     assert "core.fct_course_progress_v1" in result.stdout.split("Published")[1].splitlines()[0]
 
