@@ -9,15 +9,21 @@ second product is needed, so they stay short.
 
 from __future__ import annotations
 
+import os
+import random
 import re
+import signal
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
 from conftest import build_warehouse, project_copy, published_relations
 
-from lpdata import contracts, db
+from lpdata import PROJECT_ROOT, contracts, db
+from lpdata.dbt import dbt_invocation
 
 READER_ROLE = "platform_reader"
 CORE = "+path:models/marts/core"
@@ -25,6 +31,9 @@ SKILLS = "+path:models/marts/skills"
 NOT_PUBLISHED = "NOT published (consumers keep the last good version): "
 # dbt_project.yml: publish_lock_timeout_ms
 LOCK_TIMEOUT_S = 1.0
+KILL_TRIES = 3
+KILL_SEED = 20261204
+STAMP_LEARNER = 980000
 
 
 @pytest.fixture(scope="module")
@@ -261,3 +270,142 @@ def test_every_mart_not_published_is_named_with_its_reason(wh, tmp_path):
     result = wh.dbt("build", "--select", CORE)
     assert summary(result.stdout) == f"published {len(core_marts(wh))}, held 0, skipped 0"
     assert content(wh, relations) == good
+
+
+def start_build(wh, select: str, log_path: Path) -> subprocess.Popen:
+    """`dbt build --select <select>` in its own process group (so the whole group can be killed)."""
+    cmd, env = dbt_invocation(wh.dbt_args("build", "--select", select), wh.env, target_path=wh.target_path)
+    return subprocess.Popen(
+        cmd, cwd=PROJECT_ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def wait_for_publishing(wh, proc: subprocess.Popen) -> bool:
+    """Until a session of the build runs a publish statement (every one names <mart>__publishing)."""
+    with db.connect(wh.env, autocommit=True) as conn:
+        while proc.poll() is None:
+            if conn.execute(
+                "select exists (select from pg_stat_activity where datname = current_database() "
+                "and pid <> pg_backend_pid() and state = 'active' and query like %s)",
+                ("%\\_\\_publishing%",),
+            ).fetchone()[0]:
+                return True
+            time.sleep(0.005)
+    return False
+
+
+def wait_for_orphan_backends(wh, timeout: float = 120.0) -> None:
+    """A killed client's sessions finish their statement, then end."""
+    deadline = time.monotonic() + timeout
+    with db.connect(wh.env, autocommit=True) as conn:
+        query = "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+        while time.monotonic() < deadline and conn.execute(query).fetchone()[0]:
+            time.sleep(0.1)
+
+
+def audit_relation(wh) -> dict[str, str]:
+    """Consumer relation -> the audit relation the build wrote it from."""
+    out = {}
+    for node in contracts.public_models(wh.artifact("manifest.json")):
+        audit = f'{node["schema"]}.{node["alias"]}'
+        schema = node["config"]["meta"]["publish_schema"]
+        out[f'{schema}.{node["alias"]}'] = audit
+        if node.get("version") is not None and str(node["version"]) == str(node.get("latest_version")):
+            out[f'{schema}.{node["name"]}'] = audit
+    return out
+
+
+def audit_content(wh, relations: list[str]) -> dict[str, tuple]:
+    with wh.connect() as conn:
+        return {
+            relation: tuple(
+                conn.execute(
+                    "select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
+                    f"from {relation} as t"
+                ).fetchone()
+            )
+            for relation in relations
+        }
+
+
+def stamps(wh) -> dict[str, int | None]:
+    """The newest learner planted by the kill test in each relation of core built on learners."""
+    with reader_connection(wh, autocommit=True) as conn:
+        return {
+            relation: conn.execute(
+                f"select max(learner_id) from {relation} where learner_id >= {STAMP_LEARNER}"
+            ).fetchone()[0]
+            for relation in ("core.dim_learners", "core.dim_learners_v1", "core.dim_learners_v2", "core.fct_course_progress_v1")
+        }
+
+
+def test_a_build_killed_while_publishing_never_mixes_two_builds_within_a_product(wh, tmp_path):
+    """Before each try a new learner and an enrolment are planted (the build stamp: every core mart
+    but dim_courses carries it). The build of core and skills is killed (SIGKILL, whole process
+    group) after its first publish statement: the first time as soon as a core relation shows the
+    new build, then at random points. Every product then shows, for every
+    relation that differs between the two builds, either all the last good versions or all the new
+    ones, readable by consumers; the next build publishes everything and leaves nothing behind."""
+    rng = random.Random(KILL_SEED)
+    schemas = products(wh)
+    relations = schemas["core"] + schemas["skills"]
+    audit = audit_relation(wh)
+    course = wh.scalar("select min(course_id) from staging.stg_platform__courses where not is_retired")
+    outcomes = []
+    for k in range(1, KILL_TRIES + 1):
+        before = content(wh, relations)
+        (stamp_before,) = set(stamps(wh).values())
+        learner = STAMP_LEARNER + k
+        with wh.connect() as conn:
+            conn.execute(
+                "insert into raw.learners select %s, 'stamp' || %s || '@example.com', full_name, country_code, "
+                "occupation, timestamptz '2026-06-20', timestamptz '2026-06-20', false "
+                "from raw.learners where not is_deleted and country_code is not null order by learner_id limit 1",
+                (learner, learner),
+            )
+            conn.execute(
+                "insert into raw.enrollments values (%s, %s, %s, timestamptz '2026-06-21', null, 'search')",
+                (98000000 + learner, learner, course),
+            )
+        log = tmp_path / f"killed_{k}.log"
+        proc = start_build(wh, f"{CORE} {SKILLS}", log)
+        assert wait_for_publishing(wh, proc), log.read_text()[-3000:]
+        if k == 1:
+            # the moment the first core relation shows the new build: were core published mart by
+            # mart, the others would still be old
+            while proc.poll() is None and learner not in stamps(wh).values():
+                time.sleep(0.01)
+        else:
+            time.sleep(rng.uniform(0.0, 1.5))
+        finished = proc.poll() is not None
+        if not finished:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        wait_for_orphan_backends(wh)
+
+        seen = content(wh, relations)
+        built = audit_content(wh, sorted({audit[r] for r in relations}))
+        after = {r: built[audit[r]] for r in relations}
+        sides = {}
+        for schema in ("core", "skills"):
+            changed = [r for r in schemas[schema] if before[r] != after[r]]
+            sides[schema] = {
+                r: "old" if seen[r] == before[r] else "new" if seen[r] == after[r] else f"neither: {seen[r]}"
+                for r in changed
+            }
+            assert len(set(sides[schema].values())) <= 1, f"try {k}: {schema} mixes two builds: {sides[schema]}"
+        stamped = stamps(wh)
+        assert len(set(stamped.values())) == 1, f"try {k}: core mixes two builds: {stamped}"
+        assert stamped["core.dim_learners"] in (stamp_before, learner), stamped
+        assert len(sides["core"]) >= 3, sides  # the stamp changed every core mart built on learners
+        outcomes.append((k, finished, {s: set(v.values()) for s, v in sides.items()}, stamped["core.dim_learners"]))
+    print(f"\nkills during publishing: {outcomes}")
+    assert not all(finished for _, finished, _, _ in outcomes)
+
+    result = wh.dbt("build", "--select", f"{CORE} {SKILLS}")
+    assert summary(result.stdout) == f"published {len(core_marts(wh)) + 1}, held 0, skipped 0"
+    assert set(stamps(wh).values()) == {STAMP_LEARNER + KILL_TRIES}
+    assert not wh.query(
+        "select schemaname || '.' || tablename from pg_tables where tablename like '%%\\_\\_publishing' "
+        "or tablename like '%%\\_\\_retired'"
+    )
