@@ -1,6 +1,6 @@
 """`lp bench`: the bounds it prints against the targets, and its measured dbt runs.
 
-The benchmark itself runs for minutes to hours (docs/quality.md); these tests check what decides
+The benchmark itself runs for minutes to hours (docs/benchmarks.md); these tests check what decides
 its verdicts: the arithmetic of the bounds, and that a measured dbt run reports time, memory and
 PostgreSQL's temporary files on a real server.
 """
@@ -11,12 +11,12 @@ import pytest
 
 from lpdata import bench
 
-# round 3 at 500k learners (docs/quality.md): scan, full build, bare copy, floor full / daily
-ROUND3_500K = {"scan": 2.08, "full": 1158.0, "copy": 11.6, "floor": {"full_build_s": 19.4, "daily_build_s": 15.7}}
+# a run at 500k learners: scan, full build, bare copy, floor full / daily
+RUN_500K = {"scan": 2.08, "full": 1158.0, "copy": 11.6, "floor": {"full_build_s": 19.4, "daily_build_s": 15.7}}
 
 
-def test_bounds_of_round_3_at_500k():
-    b = bench.bounds(**ROUND3_500K)
+def test_bounds_of_a_run_at_500k():
+    b = bench.bounds(**RUN_500K)
     # any full build: floor + one bare copy of the events = 31.0 s = 14.9 scans > 10 scans (20.8 s)
     assert b["full_min_s"] == pytest.approx(31.0)
     assert b["full_min_scans"] == pytest.approx(14.9)
@@ -56,8 +56,8 @@ def _result(with_floor: bool) -> dict:
         "meets": {"incremental_over_full": False, "full_over_scan": False},
     }
     if with_floor:
-        r["floor"] = {"learners": 200, "nodes": 334, **ROUND3_500K["floor"]}
-        r["bounds"] = bench.bounds(**ROUND3_500K)
+        r["floor"] = {"learners": 200, "nodes": 334, **RUN_500K["floor"]}
+        r["bounds"] = bench.bounds(**RUN_500K)
     return r
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections import defaultdict
 
+import numpy as np
 import pytest
 from conftest import assert_build_stopped_naming, build_warehouse, insert_at, project_copy
 from statsmodels.stats.proportion import proportion_confint
@@ -19,6 +21,7 @@ from statsmodels.stats.proportion import proportion_confint
 from lpdata import PROJECT_ROOT, contracts
 from lpdata.dbt import read_artifact
 from lpdata.generate import TRUTHS
+from lpdata.generate.coaching import holdout_bucket, in_holdout
 
 TOL = 1e-9
 SPEC_SEGMENTS = {"new_enrollee", "stalled", "struggling", "near_completion", "goal_due"}
@@ -324,6 +327,177 @@ def test_send_list_is_the_best_allowed_message_for_every_segmented_learner(
             best[learner_id] = min(best.get(learner_id, choice), choice)
     got = {t["learner_id"]: (-t["priority"], t["message_key"], t["course_id"]) for t in targets}
     assert got == best
+
+
+# ---------------------------------------------------------------- holdout
+
+
+@pytest.fixture(scope="module")
+def holdout(warehouse):
+    """(every staged learner id, the holdout computed in Python: lpdata.generate.coaching.in_holdout)."""
+    learners = [r[0] for r in warehouse.query("select learner_id from staging.stg_platform__learners")]
+    return learners, {learner for learner in learners if in_holdout(learner)}
+
+
+def test_holdout_vars_are_the_generators(project_root):
+    import yaml
+
+    project_vars = yaml.safe_load((project_root / "dbt_project.yml").read_text())["vars"]
+    assert project_vars["coaching_holdout_share"] == TRUTHS["coaching_holdout_share"]
+    assert project_vars["coaching_holdout_salt"] == TRUTHS["coaching_holdout_salt"]
+
+
+def test_holdout_is_the_same_hash_in_sql_and_python_and_about_the_share(warehouse, holdout):
+    learners, expected = holdout
+    got = dict(warehouse.query("select learner_id, holdout_bucket from intermediate.int_coaching_holdout"))
+    assert set(got) == expected
+    assert all(bucket == holdout_bucket(learner) for learner, bucket in got.items())
+    share = TRUTHS["coaching_holdout_share"]
+    assert abs(len(expected) / len(learners) - share) < 4 * math.sqrt(share * (1 - share) / len(learners))
+
+
+def test_holdout_learners_get_no_message(holdout, targets, sent):
+    """Not in the send list, and (the generator plants the same group) never sent one."""
+    _, expected = holdout
+    assert targets and not expected & {t["learner_id"] for t in targets}
+    assert not expected & {m["learner_id"] for m in sent}
+
+
+def test_holdout_learners_are_in_segments_but_not_targeted(warehouse, holdout):
+    """Without the holdout rule they would be targeted: they are in the segments' learner x course
+    rows before eligibility (e.g. stalled or near completion), and the eligible enrolments drop them."""
+    _, expected = holdout
+    progress = {r[0] for r in warehouse.query(
+        "select learner_id from intermediate.int_course_progress where is_enrolled and completed_at is null"
+    )}
+    eligible = {r[0] for r in warehouse.query("select learner_id from intermediate.int_coaching_enrollments_eligible")}
+    assert len(expected & progress) > 20
+    assert not expected & eligible
+
+
+# ---------------------------------------------------------------- lift against the holdout
+
+Z_975 = 1.959963984540054
+
+
+@pytest.fixture(scope="module")
+def performance_v2(warehouse):
+    return warehouse.dicts(f"select * from {warehouse.mart('coaching_message_performance', 2)} order by message_key, week_start")
+
+
+@pytest.fixture(scope="module")
+def lift_observations(warehouse, target_date, holdout):
+    """The lift's observations recomputed in Python from staging (docs/coaching.md): (messaged, holdout),
+    messaged = {message_key: [(learner, day D, items first completed on D+1..D+7)]}, holdout = [(learner, D, items)]."""
+    _, in_group = holdout
+    last_day = target_date - dt.timedelta(days=8)
+    deleted = {r[0] for r in warehouse.query("select learner_id from staging.stg_platform__learners where is_deleted")}
+    enrolments = defaultdict(list)
+    for learner, enrolled_at, unenrolled_at in warehouse.query(
+        "select learner_id, enrolled_at, unenrolled_at from staging.stg_platform__enrollments"
+    ):
+        enrolments[learner].append((utc_date(enrolled_at), unenrolled_at and utc_date(unenrolled_at)))
+    daily: dict[tuple[int, dt.date], int] = defaultdict(int)
+    for learner, first_at in warehouse.query(
+        "select e.learner_id, min(e.occurred_at) from staging.stg_player__events as e "
+        "inner join staging.stg_platform__course_items as i on e.item_id = i.item_id "
+        "where e.event_type = 'item_complete' group by e.learner_id, e.item_id"
+    ):
+        daily[(learner, utc_date(first_at))] += 1
+
+    def eligible(learner, day):
+        return learner not in deleted and any(
+            enrolled < day and (unenrolled is None or unenrolled >= day) for enrolled, unenrolled in enrolments[learner]
+        )
+
+    def outcome(learner, day):
+        return sum(daily.get((learner, day + dt.timedelta(days=k)), 0) for k in range(1, 8))
+
+    messages = warehouse.query(
+        "select learner_id, message_key, sent_at from staging.stg_coach__messages "
+        "where cast(sent_at at time zone 'UTC' as date) <= %s", (target_date,)
+    )
+    messaged = defaultdict(list)
+    send_days = set()
+    for learner, key, sent_at in messages:
+        day = utc_date(sent_at)
+        if day > last_day:
+            continue
+        send_days.add(day)
+        if learner not in in_group and eligible(learner, day):
+            messaged[key].append((learner, day, outcome(learner, day)))
+    holdout_obs = [
+        (learner, day, outcome(learner, day)) for learner in in_group for day in sorted(send_days) if eligible(learner, day)
+    ]
+    first_sent = defaultdict(lambda: dt.date.max)
+    for _, key, sent_at in messages:
+        first_sent[key] = min(first_sent[key], utc_date(sent_at))
+    return messaged, holdout_obs, first_sent
+
+
+def ratio_mean(observations) -> tuple[float, float, int, int]:
+    """(mean, delta-method standard error over learners, n observations, n learners) of a ratio of
+    per-learner sums."""
+    per_learner: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for learner, _, y in observations:
+        per_learner[learner][0] += y
+        per_learner[learner][1] += 1
+    sums, counts = np.array(list(per_learner.values()), dtype=float).T
+    mean = sums.sum() / counts.sum()
+    se = math.sqrt(np.var(sums - mean * counts, ddof=1) / counts.mean() ** 2 / len(sums))
+    return mean, se, int(counts.sum()), len(sums)
+
+
+def expected_lift(lift_observations, key, week_start):
+    messaged, holdout_obs, first_sent = lift_observations
+    end = week_start + dt.timedelta(days=7)
+    t = [o for o in messaged[key] if o[1] < end]
+    c = [o for o in holdout_obs if first_sent[key] <= o[1] < end]
+    if len(t) < 2 or len(c) < 2:
+        return None
+    mt, st, nt, lt = ratio_mean(t)
+    mc, sc, nc, lc = ratio_mean(c)
+    lift = mt / mc - 1
+    se = math.sqrt(st**2 + (mt / mc) ** 2 * sc**2) / mc
+    return {"lift_n_messaged": nt, "lift_n_recipients": lt, "lift_n_holdout_days": nc, "lift_n_holdout_members": lc,
+            "outcome_mean_messaged": mt, "outcome_mean_holdout": mc, "lift": lift,
+            "lift_ci_low": lift - Z_975 * se, "lift_ci_high": lift + Z_975 * se}
+
+
+def test_v2_keeps_v1_columns_and_rows(warehouse, performance, performance_v2):
+    v1_columns = list(performance[0])
+    assert list(performance_v2[0])[: len(v1_columns)] == v1_columns
+    assert [{c: r[c] for c in v1_columns} for r in performance_v2] == sorted(
+        performance, key=lambda r: (r["message_key"], r["week_start"])
+    )
+    assert warehouse.mart("coaching_message_performance") == warehouse.mart("coaching_message_performance", 2)
+
+
+def test_lift_equals_an_independent_python_computation(performance_v2, lift_observations):
+    n_checked = 0
+    for row in performance_v2:
+        expected = expected_lift(lift_observations, row["message_key"], row["week_start"])
+        if expected is None:
+            assert row["lift_ci_low"] is None, row
+            continue
+        for column, value in expected.items():
+            assert row[column] == pytest.approx(value, rel=1e-9, abs=1e-9), (row["message_key"], row["week_start"], column)
+        n_checked += 1
+    assert n_checked > 50
+
+
+def latest_lift(performance_v2, key):
+    return max((r for r in performance_v2 if r["message_key"] == key and r["lift"] is not None), key=lambda r: r["week_start"])
+
+
+def test_planted_helpful_message_lifts_and_the_other_does_not(performance_v2):
+    helpful = latest_lift(performance_v2, TRUTHS["helpful_message_key"])
+    assert helpful["lift_ci_low"] > 0, helpful
+    assert helpful["lift_ci_low"] < TRUTHS["helpful_message_lift"] < helpful["lift_ci_high"], helpful
+    useless = latest_lift(performance_v2, TRUTHS["no_lift_message_key"])
+    assert useless["lift_ci_low"] < 0 < useless["lift_ci_high"], useless
+    # the comparison is big enough to mean something at test scale
+    assert useless["lift_n_holdout_members"] > 100 and useless["lift_n_messaged"] > 300
 
 
 # ---------------------------------------------------------------- learner_goals

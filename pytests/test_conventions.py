@@ -156,7 +156,7 @@ def test_lint_changed_runs_the_conventions_when_the_dbt_project_changed(tmp_path
 
 
 def test_lint_runs_both_tools_and_reports_each_failure(tmp_path):
-    """A sqlfluff failure used to return before ruff ran, hiding the Python findings (and fixes)."""
+    """A sqlfluff failure must not return before ruff runs, hiding the Python findings (and fixes)."""
     (tmp_path / "draft.sql").write_text("SELECT 1 AS one\n")
     (tmp_path / "helper.py").write_text("import os\n")
 
@@ -175,8 +175,8 @@ def test_lint_runs_both_tools_and_reports_each_failure(tmp_path):
 
 def test_a_model_reading_against_the_layers_fails_the_conventions(tmp_path):
     """Layers run one way: staging -> intermediate -> marts (dbt-bouncer's
-    check_lineage_permitted_upstream_models). Three links the experimentation and coaching DAG
-    used to have, put back in a copy of the project: an intermediate reading a mart (the metric
+    check_lineage_permitted_upstream_models). Three links that break them, put into a copy of the
+    project: an intermediate reading a mart (the metric
     windows from experiment_assignments), a mart reading another mart (results from
     experiment_health) and a mart reading staging (learner_goals from the staged goals). Each fails
     the conventions, naming the model and the upstream model it may not read."""

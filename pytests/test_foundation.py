@@ -246,7 +246,7 @@ def _view_state(wh, name: str) -> tuple:
 
 def test_a_partial_build_keeps_the_views_it_did_not_select(warehouse):
     """dbt drops a rebuilt relation's old copy with CASCADE, and with it every view reading it: a
-    partial build used to drop staging.quarantined_rows and then fail the reconciliation test on it.
+    partial build would drop staging.quarantined_rows and then fail the reconciliation test on it.
     The views it did not select come back as they were (definition, comments, grants), a view of
     someone else's included."""
     # its own target path: the partial builds must not replace the artifacts of the full build,
@@ -272,7 +272,7 @@ def test_a_partial_build_keeps_the_views_it_did_not_select(warehouse):
             line = f"View {view} (not selected; reads the rebuilt staging.base_platform__courses), dropped by the rebuild: recreated"
             assert line in out, out[-3000:]
 
-        # the local loop of the README, with dbt's default (eager) test selection: the
+        # the local loop of CONTRIBUTING.md, with dbt's default (eager) test selection: the
         # reconciliation test reads the quarantine, which the build does not select
         out = wh.dbt("build", "--select", "+dim_courses", "--indirect-selection", "eager").stdout
         assert "reconcile_raw_courses" in out and "ERROR=0" in out
@@ -370,7 +370,7 @@ def test_lp_env_gives_a_shell_where_the_project_tools_and_psql_reach_the_warehou
 
 @pytest.mark.slow
 def test_the_main_job_runs_on_the_machines_postgresql_server(tmp_path):
-    """The README's "a real server instead of the embedded one": the whole main job (`lp run`, as
+    """The README's "use a real server instead": the whole main job (`lp run`, as
     `PGHOST=127.0.0.1 ... make run` runs it) on the machine's server, PostgreSQL 15 on the
     development and CI machines (the oldest supported: no erf()), where every other warehouse of
     the suite is on the embedded 18. Run in a copy of the project, so that its docs site, Data

@@ -177,10 +177,30 @@ def test_srm_warning_comes_first_and_only_where_there_is_one(site):
 
 
 def test_sections_wait_for_the_statistics_they_need(site):
-    """Until the warehouse publishes them, the pages say what the sequential and holdout sections read."""
+    """Until the warehouse publishes them, the pages say what the sequential section reads."""
     out = site["index"].parent
     assert SEQUENTIAL.describe() in (out / f"experiment-{TRUTHS['experiments'][0]}.html").read_text()
-    assert HOLDOUT.describe() in (out / "coaching.html").read_text()
+
+
+def test_coaching_page_draws_the_published_lift_against_the_holdout(warehouse, site):
+    """coaching_message_performance v2 publishes each message's lift: the coaching page draws one
+    dot per message from the latest week's row, and names the planted helpful message."""
+    coaching = site["index"].parent / "coaching.html"
+    html = coaching.read_text()
+    assert HOLDOUT.describe() not in html
+    rows = warehouse.dicts(
+        f"select message_key, lift, lift_ci_low, lift_ci_high from {warehouse.mart('coaching_message_performance')} as p "
+        "where lift is not null and week_start = (select max(week_start) from "
+        f"{warehouse.mart('coaching_message_performance')} where lift is not null)"
+    )
+    drawn = {r["message_key"]: r for r in spec_rows(embedded_specs(html)["holdout"])}
+    assert set(drawn) == {r["message_key"] for r in rows}
+    for row in rows:
+        for column in ("lift", "lift_ci_low", "lift_ci_high"):
+            assert drawn[row["message_key"]][column] == pytest.approx(row[column], abs=1e-12)
+    assert TRUTHS["helpful_message_key"] in html.split("Messages that help:")[1].split(".")[0]
+    parsed = assert_all_drawn(rendered(site["profile"], coaching, "coaching-holdout"), coaching.name)
+    assert parsed.charts["chart-holdout"]["marks"]["point"] == len(rows)
 
 
 def test_coaching_wilson_intervals_are_the_marts(warehouse, site):
@@ -241,7 +261,7 @@ def test_planted_sequential_and_holdout_marts_appear_as_sections(warehouse, site
     coaching_message_performance version with the holdout lift: their sections draw them."""
     manifest = copy.deepcopy(quality.load_manifest(warehouse.target_path))
     results = warehouse.mart("experiment_results")
-    performance = warehouse.mart("coaching_message_performance")
+    performance = warehouse.mart("coaching_message_performance", 1)
     helps, useless = "growth_first_week", "nudge_pick_up"
     with warehouse.connect() as conn:
         conn.execute(f"drop schema if exists {PLANTED_SCHEMA} cascade")
@@ -263,7 +283,7 @@ def test_planted_sequential_and_holdout_marts_appear_as_sections(warehouse, site
     try:
         _plant_mart(manifest, "experiment_results", "experiment_results_daily", 1,
                     {c: "text" for c in SEQUENTIAL.columns})
-        v1 = next(n for n in manifest["nodes"].values() if n["name"] == "coaching_message_performance")
+        v1 = next(n for n in manifest["nodes"].values() if n["name"] == "coaching_message_performance" and n.get("version") == 1)
         _plant_mart(manifest, "coaching_message_performance", "coaching_message_performance", 2,
                     {**{c: col.get("data_type") for c, col in v1["columns"].items()},
                      "lift": "double precision", "lift_ci_low": "double precision", "lift_ci_high": "double precision"})

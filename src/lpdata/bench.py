@@ -6,7 +6,7 @@ Memory: peak resident memory of the generator and of each dbt build, and what Po
 to temporary files during each build. Bounds: the least any full build and any daily build of
 this DAG can take here (its fixed cost on a near-empty warehouse, plus one bare copy of the
 events), set against the targets, so the output says whether a target is reachable at all.
-Results go to artifacts/bench_<learners>.json (the README table in docs/quality.md quotes them).
+Results go to artifacts/bench_<learners>.json (docs/benchmarks.md quotes them).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def scan_events(env: dict[str, str], repeat: int = 3) -> tuple[int, float, list[
     """One sequential scan of raw.events (count(*), parallel workers and index scans off).
 
     The first scan after a build can pay for setting hint bits and for pages the build pushed out
-    of the cache (seen: 0.77 s, then 0.28 s on the same table); the figure is the median of
+    of the cache (it can take several times as long as the next); the figure is the median of
     `repeat` scans after one warm-up scan, so the ratios do not depend on what ran before.
     """
     with db.connect(env, options=SCAN_OPTIONS) as conn:

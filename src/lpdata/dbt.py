@@ -29,14 +29,14 @@ def dbt_executable() -> str:
 
 # Session settings of every dbt connection (libpq's PGOPTIONS), unless the caller's PGOPTIONS sets
 # them already. PostgreSQL's default work_mem (4MB) makes every large sort and hash of a build spill
-# to disk; 256MB keeps most of them in memory (measured in docs/quality.md) while 4 dbt threads
+# to disk; 256MB keeps most of them in memory (docs/benchmarks.md) while 4 dbt threads
 # with a few sorts each stay far below the machine's memory. LP_WORK_MEM overrides it.
 DEFAULT_WORK_MEM = "256MB"
 
 
 # Parallel workers: none. dbt already runs `threads` queries at once (4 on 2 cores here), and each
-# Gather of a test query started workers that competed with them: the reconciliation test took
-# 7.4 s with workers and 3.9 s without on an idle machine. Models disable them anyway, for
+# Gather of a test query started workers that only competed with them and made the tests slower.
+# Models disable them anyway, for
 # reproducible float sums (dbt_project.yml).
 DEFAULT_SETTINGS = {"work_mem": None, "max_parallel_workers_per_gather": "0"}
 

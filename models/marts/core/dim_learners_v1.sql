@@ -1,9 +1,10 @@
--- v1 of dim_learners, deprecated: the same rows as v2 with country_code as char(2).
+-- v1 of dim_learners, deprecated: the same rows as v2 (both read int_learners_enriched) with
+-- country_code as char(2).
 -- Kept, unchanged for its consumers, until its deprecation_date; then deleted.
 with
 
 learners as (
-    select * from {{ ref('dim_learners', v=2) }}
+    select * from {{ ref('int_learners_enriched') }}
 ),
 
 final as (

@@ -1,39 +1,21 @@
 -- One row per learner who has not invoked deletion. No PII. (v2: country_code is text.)
+-- Computed in int_learners_enriched, which v1 also reads; the contract fixes the columns.
 with
 
 learners as (
-    select * from {{ ref('stg_platform__learners') }}
-),
-
-enrollments as (
-    select * from {{ ref('stg_platform__enrollments') }}
-),
-
-activity as (
-    select * from {{ ref('int_learner_activity_aggregated') }}
-),
-
-first_enrollments as (
-    select
-        learner_id,
-        min(enrolled_at) as first_enrolled_at
-    from enrollments
-    group by learner_id
+    select * from {{ ref('int_learners_enriched') }}
 ),
 
 final as (
     select
-        learners.learner_id,
-        learners.country_code,
-        learners.occupation,
-        learners.signed_up_at,
-        first_enrollments.first_enrolled_at,
-        activity.last_active_at,
-        coalesce(activity.last_active_at >= {{ as_of() }} - interval '30 days', false) as is_active_30d
+        learner_id,
+        country_code,
+        occupation,
+        signed_up_at,
+        first_enrolled_at,
+        last_active_at,
+        is_active_30d
     from learners
-    left join first_enrollments on learners.learner_id = first_enrollments.learner_id
-    left join activity on learners.learner_id = activity.learner_id
-    where not learners.is_deleted
 )
 
 select * from final

@@ -15,8 +15,8 @@ catalogue as (
     select * from {{ ref('int_reco_catalogue') }}
 ),
 
-impressions as (
-    select * from {{ ref('stg_recommender__impressions') }}
+online as (
+    select * from {{ ref('int_reco_module_impressions') }}
 ),
 
 runs as (
@@ -112,15 +112,6 @@ served as (
     from lists
     where run_key = 'live'
     group by module, algorithm
-),
-
-online as (
-    select
-        module,
-        count(*) as impressions,
-        count(clicked_at) as clicks
-    from impressions
-    group by module
 ),
 
 listed_modules as (

@@ -16,6 +16,10 @@ The behavioural model (all vectorised, one ``np.random.Generator`` per block):
   ``reco_carousel`` adds Poisson(0.15) zero-activity enrolments in the window;
   ``hint_styles``/``hint_a`` turns a failing graded attempt in the window into a pass with
   probability 0.10 / (1 - P(pass)), i.e. +0.10 on every attempt's pass probability.
+* coaching messages are planned before the study days (their own generator) and never go to the
+  holdout (:mod:`.coaching`); in the 7 UTC days after the day a learner receives the helpful
+  message (``truths.HELPFUL_MESSAGE_KEY``) each study day is active with (1 + HELPFUL_MESSAGE_LIFT)
+  times the learner's probability; no other message changes activity.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from . import truths as T
+from .coaching import holdout_mask
 from .pgcopy import Col, text_array
 from .vec import bisect_mean_min, group_starts, seg_arange, uniform_int64, uuids, weighted_top_k
 from .world import DAY_US, DOMAINS, HISTORY_DAYS, HOUR_US, MINUTE_US, TOPIC_WORDS, World
@@ -313,8 +318,11 @@ class Completions:
     session: np.ndarray  # index of the study day (cell)
 
 
-def study_days(world: World, rng: np.random.Generator, L: Learners, asg: dict[str, Assignment]):
-    """Active study days and items completed per day, with the checklist effect planted."""
+def study_days(world: World, rng: np.random.Generator, L: Learners, asg: dict[str, Assignment], lifted=None):
+    """Active study days and items completed per day, with the checklist effect planted, and the
+    helpful coaching message's: ``lifted`` = (generator, learner indices, days relative to the
+    anchor) of the days after a received helpful message, on which a study day is active with
+    (1 + HELPFUL_MESSAGE_LIFT) times the learner's probability (draws from its own generator)."""
     A = world.t_anchor
     n = len(L.lid)
     demand = L.enroller & ~L.zero_demand
@@ -361,14 +369,26 @@ def study_days(world: World, rng: np.random.Generator, L: Learners, asg: dict[st
         cell = cell_start[r_idx] + (wlo[r_idx] - glo[r_idx]) + rng.integers(0, T.WINDOW_DAYS, len(r_idx))
         active[cell] = True
         items[cell] = 1 + rng.poisson(kappa * L.m[r_idx])
+    if lifted is not None and len(lifted[1]):
+        lrng, l_li, l_day = lifted
+        span = np.int64(1) << 20
+        lifted_keys = np.unique(l_li.astype(np.int64) * span + (l_day + HISTORY_DAYS + 1000))
+        boost = exposed & ~active & np.isin(li.astype(np.int64) * span + (day + HISTORY_DAYS + 1000), lifted_keys)
+        # P(active) = p + (1 - p) q = (1 + lift) p
+        q = np.minimum(1.0, T.HELPFUL_MESSAGE_LIFT * L.p / (1 - L.p))
+        b = np.flatnonzero(boost)
+        b = b[lrng.random(len(b)) < q[li[b]]]
+        active[b] = True
+        items[b] = 1 + lrng.poisson(L.m[li[b]])
     keep = np.flatnonzero(items > 0)
     return li[keep], day[keep], items[keep]
 
 
-def completions_and_enrolments(world: World, rng: np.random.Generator, L: Learners, asg: dict[str, Assignment], ids: IdCounters):
+def completions_and_enrolments(world: World, rng: np.random.Generator, L: Learners, asg: dict[str, Assignment], ids: IdCounters,
+                                lifted=None):
     A = world.t_anchor
     n = len(L.lid)
-    c_li, c_day, c_items = study_days(world, rng, L, asg)
+    c_li, c_day, c_items = study_days(world, rng, L, asg, lifted)
     n_cells = len(c_li)
     tod = (rng.uniform(6, 18, n_cells) * HOUR_US).astype(np.int64)
     session = A + c_day * DAY_US + tod
@@ -726,17 +746,27 @@ def message_catalogue(world: World):
     return text_array(keys + [T.UNKNOWN_MESSAGE_KEY]), help_p, volume / volume.sum()
 
 
-def make_coaching(world: World, rng, L: Learners, enrolled_courses, ids: IdCounters, t_from=None, t_to=None, rate=6.0):
+@dataclass
+class MessagePlan:
+    """Who gets which coaching message when (before the course is chosen): one entry per message."""
+
+    li: np.ndarray  # learner index in the block
+    sent: np.ndarray
+    key: np.ndarray  # index into the catalogue keys (the last one is the unknown key)
+    forced: np.ndarray  # a suppression learner's planted message
+    bad: np.ndarray  # ... one of the two dismissed or rated unhelpful
+
+
+def plan_messages(world: World, rng, L: Learners, has: np.ndarray, t_from=None, t_to=None, rate=6.0) -> MessagePlan:
+    """Send times and keys of the coaching messages of the block (holdout learners get none)."""
     A = world.t_anchor
     n = len(L.lid)
     t_to = A if t_to is None else t_to
     t_from = A - 60 * DAY_US if t_from is None else t_from
-    keys, help_p, vol = message_catalogue(world)
-    e_li, e_course = enrolled_courses[0], enrolled_courses[1]
-    has = np.bincount(e_li, minlength=n) > 0
+    keys, _, vol = message_catalogue(world)
     lo = np.maximum(L.first_enrol, t_from)
     span = np.clip((t_to - HOUR_US - lo) / (60 * DAY_US), 0, None)
-    eligible = has & L.enroller & (span > 0)
+    eligible = has & L.enroller & (span > 0) & ~holdout_mask(L.lid)
     suppress = eligible & (L.first_enrol < t_to - 14 * DAY_US) & (rng.random(n) < 0.03) & (t_to - t_from >= 30 * DAY_US)
     cnt = np.where(eligible, rng.poisson(rate * span), 0)
     m_li = np.repeat(np.arange(n), cnt)
@@ -758,6 +788,32 @@ def make_coaching(world: World, rng, L: Learners, enrolled_courses, ids: IdCount
     bad = np.concatenate([np.zeros(len(m_li) - len(s_li), bool), bad_slot.ravel()])
     unknown = rng.random(len(m_li)) < 0.001
     key = np.where(unknown, len(keys) - 1, key)
+    return MessagePlan(m_li, sent, key, forced, bad)
+
+
+def helpful_message_days(world: World, plan: MessagePlan) -> tuple[np.ndarray, np.ndarray]:
+    """(learner index, day relative to the anchor) of the days a received helpful message lifts:
+    the LIFT_WINDOW_DAYS UTC days after the day it was sent."""
+    keys = [m["message_key"] for m in world.messages]
+    if T.HELPFUL_MESSAGE_KEY not in keys:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    h = np.flatnonzero(plan.key == keys.index(T.HELPFUL_MESSAGE_KEY))
+    sent_day = (plan.sent[h] - world.t_anchor) // DAY_US
+    w = T.LIFT_WINDOW_DAYS
+    return np.repeat(plan.li[h], w), np.repeat(sent_day, w) + np.tile(np.arange(1, w + 1), len(h))
+
+
+def make_coaching(world: World, rng, L: Learners, enrolled_courses, ids: IdCounters, t_from=None, t_to=None, rate=6.0,
+                  plan: MessagePlan | None = None):
+    A = world.t_anchor
+    n = len(L.lid)
+    t_to = A if t_to is None else t_to
+    t_from = A - 60 * DAY_US if t_from is None else t_from
+    keys, help_p, vol = message_catalogue(world)
+    e_li, e_course = enrolled_courses[0], enrolled_courses[1]
+    if plan is None:
+        plan = plan_messages(world, rng, L, np.bincount(e_li, minlength=n) > 0, t_from, t_to, rate)
+    m_li, sent, key, forced, bad = plan.li, plan.sent, plan.key, plan.forced, plan.bad
     # course: one of the learner's enrolled courses
     per = np.bincount(e_li, minlength=n)
     starts = group_starts(per)
@@ -947,11 +1003,15 @@ def simulate_block(world: World, block: int, start_id: int, n: int, ids: IdCount
     out: dict[str, dict[str, Col]] = {"learners": learner_rows(world, rng, L)}
     asg = assign_experiments(world, rng, L)
     out["experiment_assignments"] = assignment_rows(world, rng, L, asg)
-    comps, enrol_rows, enrolled_courses, sessions, next_item, extra = completions_and_enrolments(world, rng, L, asg, ids)
+    # coaching messages are planned first (their own generator): the helpful one lifts study days
+    crng = np.random.default_rng([world.seed, 1, block, 5])
+    plan = plan_messages(world, crng, L, L.enroller)
+    lifted = (crng, *helpful_message_days(world, plan))
+    comps, enrol_rows, enrolled_courses, sessions, next_item, extra = completions_and_enrolments(world, rng, L, asg, ids, lifted)
     out["enrollments"] = enrol_rows
     dangling = dangling_starts(world, rng, L, comps, next_item)
     out["assessment_submissions"] = make_submissions(world, rng, L, comps, dangling, asg, ids)
-    out["coaching_messages"], out["coaching_interactions"] = make_coaching(world, rng, L, enrolled_courses, ids)
+    out["coaching_messages"], out["coaching_interactions"] = make_coaching(world, rng, L, enrolled_courses, ids, plan=plan)
     out["learner_goals"] = make_goals(world, rng, L, ids)
     out["recommendation_impressions"] = make_impressions(world, rng, L, ids)
     out["model_scores"] = make_model_scores(world, rng, L)

@@ -56,6 +56,20 @@ PAUSED_MESSAGE_HELPFULNESS = 0.10
 PAUSED_MESSAGE_VOLUME_FACTOR = 3
 UNKNOWN_MESSAGE_KEY = "legacy_welcome_v0"
 
+# The coaching holdout (lpdata.generate.coaching; vars coaching_holdout_share and coaching_holdout_salt
+# in dbt_project.yml hold the same values): these learners never get a coaching message.
+HOLDOUT_SHARE = 0.10
+HOLDOUT_SALT = "coaching-holdout-v1"
+# One message helps, one does not: in the 7 UTC days after the day a learner receives
+# HELPFUL_MESSAGE_KEY, each study day is active with (1 + HELPFUL_MESSAGE_LIFT) times the learner's
+# usual probability (items per active day unchanged), so items completed in those 7 days are
+# +HELPFUL_MESSAGE_LIFT relative to comparable holdout learners; NO_LIFT_MESSAGE_KEY changes nothing
+# (neither does any other message).
+HELPFUL_MESSAGE_KEY = "growth_first_week"
+HELPFUL_MESSAGE_LIFT = 0.60
+NO_LIFT_MESSAGE_KEY = "nudge_pick_up"
+LIFT_WINDOW_DAYS = 7
+
 CTR_BY_MODULE = {"because_you_viewed": 0.08, "recent_activity": 0.06, "popular": 0.03, "mf_als": 0.05}
 
 MODEL_BATCHES = {
@@ -87,6 +101,12 @@ TRUTHS = MappingProxyType(
         "paused_message_key": PAUSED_MESSAGE_KEY,
         "paused_message_helpfulness": PAUSED_MESSAGE_HELPFULNESS,
         "unknown_message_key": UNKNOWN_MESSAGE_KEY,
+        "coaching_holdout_share": HOLDOUT_SHARE,
+        "coaching_holdout_salt": HOLDOUT_SALT,
+        "helpful_message_key": HELPFUL_MESSAGE_KEY,
+        "helpful_message_lift": HELPFUL_MESSAGE_LIFT,
+        "no_lift_message_key": NO_LIFT_MESSAGE_KEY,
+        "lift_window_days": LIFT_WINDOW_DAYS,
         "ctr_by_module": CTR_BY_MODULE,
         "model_batches": MODEL_BATCHES,
         "latest_complete_batch": LATEST_COMPLETE_BATCH,

@@ -110,7 +110,8 @@ def coaching_page(marts: Marts) -> dict | None:
         lift = marts.frame(lift_mart, "select * from {relation} order by message_key")
         lift = lift.dropna(subset=["lift", "lift_ci_low", "lift_ci_high"])
         week = None
-        if "week_start" in lift.columns and not lift.empty:  # a lift per message and week: the latest week's
+        if "week_start" in lift.columns and not lift.empty:
+            # a lift per message and week, cumulative through the week: the latest week's is the lift so far
             week = lift["week_start"].max()
             lift = lift[lift["week_start"] == week]
         lift = lift.copy()
@@ -123,7 +124,7 @@ def coaching_page(marts: Marts) -> dict | None:
             helps = lift[lift["verdict"] == "significant increase"]["message_key"].tolist()
             holdout.text.append(
                 "Learners sent a message against the holdout (learners who never get one)"
-                + (f", in the week of {week:%Y-%m-%d}. " if week is not None else ". ")
+                + (f", messages sent up to the week of {week:%Y-%m-%d}. " if week is not None else ". ")
                 + (f"Messages that help: {', '.join(helps)}." if helps else "No message helps significantly.")
             )
             holdout.charts.append(Chart(

@@ -1,0 +1,168 @@
+-- One row per catalogue message x ISO week (Monday, UTC) in which it was sent: the message's
+-- incremental lift on items completed in the 7 days after it, against the coaching holdout,
+-- cumulative from the message's first week through this week (the latest week's row holds every
+-- message with a complete follow-up; int_coaching_lift_observations defines the observations).
+--   messaged: the messages of this key sent from its first week through this week;
+--   holdout:  holdout learner-days from the day this key was first sent through the end of this week.
+-- Each group's mean is a ratio of per-learner sums (a learner contributes several observations),
+-- so its standard error is the delta method's over learners (macros/statistics/effects.sql):
+-- outcome_mean = sum(outcome) / count(observations). lift = mean_messaged / mean_holdout - 1, with
+-- the delta-method 95% interval of a relative difference of independent groups.
+with
+
+messages as (
+    select * from {{ ref('int_coaching_messages_summarised') }}
+),
+
+catalogue as (
+    select * from {{ ref('coaching_messages') }}
+),
+
+observations as (
+    select * from {{ ref('int_coaching_lift_observations') }}
+),
+
+sent_weeks as (
+    select
+        messages.message_key,
+        cast(date_trunc('week', messages.sent_date) as date) as week_start,
+        min(messages.sent_date) as first_sent_date
+    from messages
+    inner join catalogue on messages.message_key = catalogue.message_key
+    group by messages.message_key, cast(date_trunc('week', messages.sent_date) as date)
+),
+
+message_weeks as (
+    select
+        message_key,
+        week_start,
+        min(first_sent_date) over (partition by message_key) as first_sent_date
+    from sent_weeks
+),
+
+messaged_per_learner as (
+    -- each recipient's messages of the key, counted into the week they were sent and every later week
+    select
+        message_weeks.message_key,
+        message_weeks.week_start,
+        observations.observation_group,
+        observations.learner_id,
+        sum(observations.outcome_items) as outcome_sum,
+        count(*) as n_observations
+    from message_weeks
+    inner join observations
+        on
+            message_weeks.message_key = observations.message_key
+            and message_weeks.week_start + 7 > observations.reference_date
+    where observations.observation_group = 'messaged'
+    group by
+        message_weeks.message_key, message_weeks.week_start, observations.observation_group, observations.learner_id
+),
+
+holdout_per_learner as (
+    -- each holdout learner's days from the key's first day through the end of the week
+    select
+        message_weeks.message_key,
+        message_weeks.week_start,
+        observations.observation_group,
+        observations.learner_id,
+        sum(observations.outcome_items) as outcome_sum,
+        count(*) as n_observations
+    from message_weeks
+    inner join observations
+        on
+            message_weeks.first_sent_date <= observations.reference_date
+            and message_weeks.week_start + 7 > observations.reference_date
+    where observations.observation_group = 'holdout'
+    group by
+        message_weeks.message_key, message_weeks.week_start, observations.observation_group, observations.learner_id
+),
+
+per_learner as (
+    select * from messaged_per_learner
+    union all
+    select * from holdout_per_learner
+),
+
+per_group as (
+    select
+        message_key,
+        week_start,
+        observation_group,
+        count(*) as n_learners,
+        sum(n_observations) as n_observations,
+        avg(cast(outcome_sum as double precision)) as mean_sum,
+        avg(cast(n_observations as double precision)) as mean_n,
+        var_samp(cast(outcome_sum as double precision)) as var_sum,
+        var_samp(cast(n_observations as double precision)) as var_n,
+        covar_samp(cast(outcome_sum as double precision), cast(n_observations as double precision)) as cov_sum_n
+    from per_learner
+    group by message_key, week_start, observation_group
+),
+
+group_means as (
+    select
+        message_key,
+        week_start,
+        observation_group,
+        n_learners,
+        n_observations,
+        {{ ratio_estimate('mean_sum', 'mean_n') }} as outcome_mean,
+        sqrt(
+            greatest({{ delta_ratio_variance('var_sum', 'var_n', 'cov_sum_n', 'mean_sum', 'mean_n') }}, 0) / n_learners
+        ) as outcome_mean_se
+    from per_group
+),
+
+paired as (
+    select
+        message_weeks.message_key,
+        message_weeks.week_start,
+        coalesce(messaged.n_observations, 0) as lift_n_messaged,
+        coalesce(messaged.n_learners, 0) as lift_n_recipients,
+        coalesce(holdout.n_observations, 0) as lift_n_holdout_days,
+        coalesce(holdout.n_learners, 0) as lift_n_holdout_members,
+        messaged.outcome_mean as outcome_mean_messaged,
+        holdout.outcome_mean as outcome_mean_holdout,
+        messaged.outcome_mean_se as outcome_se_messaged,
+        holdout.outcome_mean_se as outcome_se_holdout
+    from message_weeks
+    left join group_means as messaged
+        on
+            message_weeks.message_key = messaged.message_key
+            and message_weeks.week_start = messaged.week_start
+            and messaged.observation_group = 'messaged'
+    left join group_means as holdout
+        on
+            message_weeks.message_key = holdout.message_key
+            and message_weeks.week_start = holdout.week_start
+            and holdout.observation_group = 'holdout'
+),
+
+lifts as (
+    select
+        *,
+        {{ relative_lift('outcome_mean_messaged', 'outcome_mean_holdout') }} as lift,
+        {{ relative_lift_se(
+            'outcome_mean_messaged', 'outcome_se_messaged', 'outcome_mean_holdout', 'outcome_se_holdout'
+        ) }} as lift_se
+    from paired
+),
+
+final as (
+    select
+        message_key,
+        week_start,
+        cast(lift_n_messaged as integer) as lift_n_messaged,
+        cast(lift_n_recipients as integer) as lift_n_recipients,
+        cast(lift_n_holdout_days as integer) as lift_n_holdout_days,
+        cast(lift_n_holdout_members as integer) as lift_n_holdout_members,
+        outcome_mean_messaged,
+        outcome_mean_holdout,
+        lift,
+        {{ ci_low('lift', 'lift_se') }} as lift_ci_low,
+        {{ ci_high('lift', 'lift_se') }} as lift_ci_high
+    from lifts
+)
+
+select * from final
