@@ -222,22 +222,30 @@ def test_a_source_that_does_not_reconcile_holds_back_every_mart_built_on_it(wh):
     assert summary(result.stdout) == f"published {len(core_marts(wh))}, held 0, skipped 0"
 
 
+def plant(path: Path, anchor: str, replacement: str) -> None:
+    text = path.read_text()
+    assert text.count(anchor) == 1, f"{anchor!r} not found once in {path}"
+    path.write_text(text.replace(anchor, replacement))
+
+
 def test_every_mart_not_published_is_named_with_its_reason(wh, tmp_path):
-    """In one build of core and skills: dim_learners v2 errors (a division by zero planted in a copy of
-    the project), so v1, built on it, is skipped and fct_course_progress's relationships test to it
-    does not run; two courses share a slug, so a test of dim_courses fails. Each is named with its
-    reason, skills is published, and the summary counts them."""
-    relations = products(wh)["core"]
+    """In one build of core and skills, in a copy of the project with two planted divisions by zero:
+    dim_learners v2 errors, so fct_course_progress's relationships test to it does not run; the
+    intermediate skills reads errors, so learner_skill_benchmarks is skipped; two courses share a
+    slug, so a test of dim_courses fails. Each is named with its reason, dim_learners v1 (built
+    beside v2, not on it) is published, and the summary counts them."""
+    relations = products(wh)["core"] + products(wh)["skills"]
     good = content(wh, relations)
     copy = project_copy(tmp_path / "project")
-    mart = copy / "models" / "marts" / "core" / "dim_learners_v2.sql"
-    text = mart.read_text()
-    assert text.count("where not learners.is_deleted\n") == 1
-    mart.write_text(
-        text.replace(
-            "where not learners.is_deleted\n",
-            "where not learners.is_deleted and learners.learner_id / (learners.learner_id - learners.learner_id) > 0\n",
-        )
+    plant(
+        copy / "models" / "marts" / "core" / "dim_learners_v2.sql",
+        "    from learners\n",
+        "    from learners\n    where learner_id / (learner_id - learner_id) > 0\n",
+    )
+    plant(
+        copy / "models" / "intermediate" / "skills" / "int_learner_skills_evidenced.sql",
+        "        not learners.is_deleted\n",
+        "        not learners.is_deleted and learners.learner_id / (learners.learner_id - learners.learner_id) > 0\n",
     )
     with wh.connect() as conn:
         conn.execute(
@@ -252,10 +260,11 @@ def test_every_mart_not_published_is_named_with_its_reason(wh, tmp_path):
             conn.execute("delete from raw.courses where course_id > 100000")
     assert result.returncode != 0
     held = not_published(result.stdout)
-    assert set(held) == core_marts(wh), result.stdout[-4000:]
-    assert held["core.dim_learners_v2"].startswith("(mart error: "), held
+    expected = (core_marts(wh) - {"core.dim_learners_v1"}) | {"skills.learner_skill_benchmarks_v1"}
+    assert set(held) == expected, result.stdout[-4000:]
+    assert held["core.dim_learners_v2"].startswith("(mart error: Database Error in model dim_learners "), held
     assert "division by zero" in held["core.dim_learners_v2"]
-    assert held["core.dim_learners_v1"] == "(skipped: upstream failed: dim_learners.v2 error)"
+    assert held["skills.learner_skill_benchmarks_v1"] == "(skipped: upstream failed: int_learner_skills_evidenced error)"
     assert held["core.dim_courses_v1"].startswith("(test failed: "), held
     assert "slug" in held["core.dim_courses_v1"] and " fail" in held["core.dim_courses_v1"], held
     assert held["core.fct_course_progress_v1"].startswith("(test did not run: "), held
@@ -264,11 +273,13 @@ def test_every_mart_not_published_is_named_with_its_reason(wh, tmp_path):
         in held["core.fct_course_progress_v1"]
     ), held
     assert summary(result.stdout) == "published 1, held 3, skipped 1"
-    assert "skills.learner_skill_benchmarks_v1" in log_lines(result.stdout, "Published 1 mart(s): ")[0]
-    assert content(wh, relations) == good
+    assert log_lines(result.stdout, "Published 1 mart(s): ") == ["core.dim_learners_v1"]
+    assert {r: h for r, h in content(wh, relations).items() if r != "core.dim_learners_v1"} == {
+        r: h for r, h in good.items() if r != "core.dim_learners_v1"
+    }
 
-    result = wh.dbt("build", "--select", CORE)
-    assert summary(result.stdout) == f"published {len(core_marts(wh))}, held 0, skipped 0"
+    result = wh.dbt("build", "--select", f"{CORE} {SKILLS}")
+    assert summary(result.stdout) == f"published {len(core_marts(wh)) + 1}, held 0, skipped 0"
     assert content(wh, relations) == good
 
 
