@@ -2,11 +2,30 @@
     Write-audit-publish.
 
     Marts are built into private audit schemas (audit_core, audit_experimentation, ...), where dbt
-    runs their tests. At the end of the invocation (on-run-end) every mart whose build succeeded
-    and whose own tests all ran and passed in this invocation (and no other test reading it failed) is copied to its consumer schema
-    (config meta.publish_schema) in one transaction per mart: consumers see either the last good
-    version or the new one, never a partial or failed one. A mart with a failing or missing test
-    is not published and its consumer relation stays as it was.
+    runs their tests. At the end of the invocation (on-run-end) every mart that is ready is copied
+    to its consumer schema (config meta.publish_schema). A mart is ready when its build succeeded,
+    its own tests all ran and passed in this invocation, no other test reading it failed, and no
+    source it is built on failed its reconciliation (tests tagged `reconciliation`).
+
+    A product (one consumer schema) is published in ONE transaction: its ready marts are all
+    swapped in together, so a consumer never sees two builds mixed within a product, even when the
+    build is killed mid-publish. A mart that is not ready keeps its last good version (the product
+    then holds that one beside the new versions of the others).
+
+    Every mart of the invocation that is not published is logged by name with its reason, and the
+    run ends with one line: `Publish summary: published N, held N, skipped N` (held: built but not
+    published; skipped: not built because something upstream failed).
+
+    Locks: the swap needs ACCESS EXCLUSIVE on what consumers read, and every reader that arrives
+    while the publisher waits for it queues behind it. So the copies are made first, without
+    touching what consumers read; then the product's locks are requested within a budget of
+    var('publish_lock_timeout_ms') for all of them together, so no reader waits longer than that
+    behind the publisher. When the budget runs out (a reader left a transaction open after reading
+    a mart), the publisher lets go of every lock, waits (var('publish_lock_backoff_ms'), doubling)
+    and tries again, var('publish_lock_attempts') times in all. A product still not locked is not
+    published: its marts are logged `NOT published ... (lock: ...)` naming the session that holds
+    the lock, the other products are published, and the hook fails so `dbt build` (and `lp run`)
+    exits non-zero. Consumers keep reading the last good version throughout.
 
     Published relations: <schema>.<mart>_v<N> for every version, plus <schema>.<mart>, a view on
     the latest version. The read-only role gets SELECT on exactly those.
@@ -18,38 +37,86 @@
         {%- do outcome.update({result.node.unique_id: result.status | string}) -%}
     {%- endfor -%}
 
-    {%- set published = [] -%}
-    {%- set withheld = [] -%}
-    {%- for result in results if result.node.resource_type == 'model' -%}
+    {%- set ready = {} -%}
+    {%- set held = [] -%}
+    {%- set skipped = [] -%}
+    {%- for result in results if result.node.resource_type == 'model' and result.node.config.meta.get('publish_schema') -%}
         {%- set node = result.node -%}
         {%- set publish_schema = node.config.meta.get('publish_schema') -%}
-        {%- if publish_schema and (result.status | string) == 'success' -%}
-            {%- set problems = [] -%}
-            {%- for test in graph.nodes.values()
-                if test.resource_type == 'test' and node.unique_id in test.depends_on.nodes -%}
-                {%- set status = outcome.get(test.unique_id) -%}
-                {%- set is_own_test = test.attached_node == node.unique_id -%}
-                {#- the mart's own tests must all run and pass; another test that reads the mart
-                    (e.g. a relationships test of a downstream mart) blocks only when it fails -#}
-                {%- if status in ('fail', 'error') or (is_own_test and status not in ('pass', 'warn')) -%}
-                    {%- do problems.append(test.name ~ ' ' ~ (status or 'did not run' ~ unselected_parents(test, outcome))) -%}
-                {%- endif -%}
-            {%- endfor -%}
+        {%- set label = publish_schema ~ '.' ~ node.alias -%}
+        {%- set status = result.status | string -%}
+        {%- if status == 'success' -%}
+            {%- set problems = mart_test_problems(node, outcome) + unreconciled_sources(node, outcome) -%}
             {%- if problems -%}
-                {%- do withheld.append(node.alias ~ ' (' ~ problems | join(', ') ~ ')') -%}
+                {%- do held.append(label ~ ' (' ~ problems | join('; ') ~ ')') -%}
             {%- else -%}
-                {%- do publish_mart(node, publish_schema) -%}
-                {%- do published.append(publish_schema ~ '.' ~ node.alias) -%}
+                {%- do ready.setdefault(publish_schema, []).append(node) -%}
             {%- endif -%}
+        {%- elif status == 'skipped' -%}
+            {%- set causes = unreconciled_sources(node, outcome) + upstream_failures(node, outcome) -%}
+            {%- do skipped.append(label ~ ' (skipped: ' ~ (causes | join('; ') if causes else 'not run') ~ ')') -%}
+        {%- else -%}
+            {#- dbt's message: "Database Error in model ...", the database's words, where the compiled code is -#}
+            {%- set lines = [] -%}
+            {%- for line in ((result.message or status) | string).splitlines()
+                if line.strip() and not line.strip().startswith('compiled code at') -%}
+                {%- do lines.append(line.strip()) -%}
+            {%- endfor -%}
+            {%- do held.append(label ~ ' (mart ' ~ status ~ ': ' ~ (lines[:2] | join(': '))[:300] ~ ')') -%}
         {%- endif -%}
     {%- endfor -%}
+
+    {%- set published = [] -%}
+    {%- set not_locked = [] -%}
+    {%- for publish_schema in ready.keys() | sort -%}
+        {%- set nodes = ready[publish_schema] -%}
+        {%- set refused = publish_product(publish_schema, nodes) -%}
+        {%- for node in nodes -%}
+            {%- if refused -%}
+                {%- do held.append(publish_schema ~ '.' ~ node.alias ~ ' (lock: ' ~ refused ~ ')') -%}
+                {%- do not_locked.append(publish_schema ~ '.' ~ node.alias) -%}
+            {%- else -%}
+                {%- do published.append(publish_schema ~ '.' ~ node.alias) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+
     {%- if published -%}
         {{ log('Published ' ~ published | length ~ ' mart(s): ' ~ published | join(', '), info=true) }}
     {%- endif -%}
-    {%- for item in withheld -%}
+    {%- for item in held + skipped -%}
         {{ log('NOT published (consumers keep the last good version): ' ~ item, info=true) }}
     {%- endfor -%}
+    {%- if published or held or skipped -%}
+        {{ log('Publish summary: published ' ~ published | length ~ ', held ' ~ held | length ~ ', skipped ' ~ skipped | length, info=true) }}
+    {%- endif -%}
+    {%- if not_locked -%}
+        {#- the hook fails (so does the build): a mart that passed its tests could not be published -#}
+        {{ return('do $failed$ begin raise exception \'%\', ' ~ sql_string('NOT published, its consumers hold a lock (see the NOT published lines): ' ~ not_locked | join(', ')) ~ '; end $failed$') }}
+    {%- endif -%}
     {{ return('') }}
+{% endmacro %}
+
+
+{% macro mart_test_problems(node, outcome) %}
+    {#- The mart's own tests must all run and pass; another test that reads the mart (e.g. a
+        relationships test of a downstream mart) holds it back only when it fails -#}
+    {%- set failed = [] -%}
+    {%- set not_run = [] -%}
+    {%- for test in graph.nodes.values()
+        if test.resource_type == 'test' and node.unique_id in test.depends_on.nodes -%}
+        {%- set status = outcome.get(test.unique_id) -%}
+        {%- set is_own_test = test.attached_node == node.unique_id -%}
+        {%- if status in ('fail', 'error') -%}
+            {%- do failed.append(test.name ~ ' ' ~ status) -%}
+        {%- elif is_own_test and status not in ('pass', 'warn') -%}
+            {%- do not_run.append(test.name ~ (' ' ~ status if status else unselected_parents(test, outcome))) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set problems = [] -%}
+    {%- if failed -%}{%- do problems.append('test failed: ' ~ failed | join(', ')) -%}{%- endif -%}
+    {%- if not_run -%}{%- do problems.append('test did not run: ' ~ not_run | join(', ')) -%}{%- endif -%}
+    {{ return(problems) }}
 {% endmacro %}
 
 
@@ -70,84 +137,241 @@
 {% endmacro %}
 
 
-{% macro publish_mart(node, publish_schema) %}
+{% macro upstream_nodes(node) %}
+    {#- unique_ids of every model, seed and snapshot the node is built on, directly or not -#}
+    {%- set found = [] -%}
+    {%- set queue = node.depends_on.nodes | list -%}
+    {%- for unique_id in queue if unique_id not in found and unique_id in graph.nodes -%}
+        {%- do found.append(unique_id) -%}
+        {%- do queue.extend(graph.nodes[unique_id].depends_on.nodes) -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{% endmacro %}
+
+
+{% macro unreconciled_sources(node, outcome) %}
+    {#- The sources the node is built on whose reconciliation (a test tagged `reconciliation`,
+        attached to the source's base model) failed in this invocation, each with its test and
+        the recovery command -#}
+    {%- set upstream = upstream_nodes(node) -%}
+    {%- set found = [] -%}
+    {%- for test in graph.nodes.values()
+        if test.resource_type == 'test' and 'reconciliation' in test.tags
+            and outcome.get(test.unique_id) in ('fail', 'error') and test.attached_node in upstream -%}
+        {%- set sources = [] -%}
+        {%- for parent in test.depends_on.nodes if parent in graph.sources -%}
+            {%- do sources.append(graph.sources[parent].schema ~ '.' ~ graph.sources[parent].identifier) -%}
+        {%- endfor -%}
+        {%- set base = graph.nodes[test.attached_node].name -%}
+        {%- do found.append('source ' ~ (sources | join(', ') or base) ~ ' does not reconcile: ' ~ test.name ~ ' '
+            ~ outcome[test.unique_id] ~ ', rebuild with lp rebuild -s ' ~ base) -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{% endmacro %}
+
+
+{% macro upstream_failures(node, outcome) %}
+    {#- Why dbt skipped the node: what it is built on that errored, and the failing tests of what it
+        is built on (dbt build skips what is downstream of a failing test); reconciliation tests
+        are named by unreconciled_sources -#}
+    {%- set upstream = upstream_nodes(node) -%}
+    {%- set found = [] -%}
+    {%- for unique_id in upstream if outcome.get(unique_id) == 'error' -%}
+        {%- set model = graph.nodes[unique_id] -%}
+        {%- set versioned = model.resource_type == 'model' and model.get('version') is not none -%}
+        {%- do found.append(model.name ~ ('.v' ~ model.version if versioned else '') ~ ' error') -%}
+    {%- endfor -%}
+    {%- for test in graph.nodes.values()
+        if test.resource_type == 'test' and outcome.get(test.unique_id) in ('fail', 'error')
+            and 'reconciliation' not in test.tags -%}
+        {%- for parent in test.depends_on.nodes if parent in upstream -%}
+            {%- if loop.first -%}{%- do found.append(test.name ~ ' ' ~ outcome[test.unique_id]) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if found -%}
+        {{ return(['upstream failed: ' ~ found | join(', ')]) }}
+    {%- endif -%}
+    {{ return([]) }}
+{% endmacro %}
+
+
+{% macro publish_product(publish_schema, nodes) %}
     {#-
-        One transaction per mart, so consumers see the last good version or the new one, never a
-        partial or missing one, and a reader never errors:
-        1. copy the audited mart into <alias>__publishing with its key, indexes and statistics
-           (the slow part, while readers keep reading the current version undisturbed);
-        2. lock what consumers read, the unversioned view FIRST and then the table (the order a
-           reader of the view locks them, so the swap cannot deadlock with a reader);
-        3. swap: current table -> <alias>__retired, new table -> <alias>, repoint the view with
-           CREATE OR REPLACE (it keeps its identity and grants), drop the retired table.
-        A reader queued behind the lock re-resolves the names after the commit (PostgreSQL
-        repeats the name lookup when invalidations arrived while it waited), so it reads the new
-        version instead of failing on a dropped relation. Nothing is dropped while a reader
-        could still reach it by name.
+        Publishes a product's ready marts in one transaction, so consumers see the last good
+        versions or the new ones, never a mix of two builds, a partial or a missing one, and a
+        reader never errors. Returns '' when published, else why not (the transaction is rolled
+        back: nothing changed for consumers).
+        1. copy each audited mart into <alias>__publishing with its key, indexes and statistics
+           (the slow part, while readers keep reading the current versions undisturbed);
+        2. lock what consumers read, per mart the unversioned view FIRST and then the table (the
+           order a reader of the view locks them), within the lock budget, retried with backoff
+           (publish_locks);
+        3. swap each mart: current table -> <alias>__retired, new table -> <alias>, repoint the
+           view with CREATE OR REPLACE (it keeps its identity and grants), drop the retired
+           table; commit.
+        A reader queued behind a lock re-resolves the names after the commit (PostgreSQL repeats
+        the name lookup when invalidations arrived while it waited), so it reads the new version
+        instead of failing on a dropped relation. Nothing is dropped while a reader could still
+        reach it by name.
+        The copy and the swap are two statements of one transaction on one connection: a build
+        killed between them leaves the transaction to roll back; the swap and its commit travel
+        in one message, which the server completes even if the client dies meanwhile.
     -#}
-    {%- set reader = var('reader_role') -%}
+    {%- set schema_q = adapter.quote(publish_schema) -%}
+    {%- set targets = [] -%}
+    {%- set copy_sql -%}
+        begin;
+        create schema if not exists {{ schema_q }};
+        grant usage on schema {{ schema_q }} to {{ var('reader_role') }};
+        {% for node in nodes -%}
+        {{ publish_copy(node, publish_schema) }}
+        {%- if node.version is not none and (node.version | string) == (node.latest_version | string) -%}
+            {%- do targets.append(schema_q ~ '.' ~ adapter.quote(node.name)) -%}
+        {%- endif -%}
+        {%- do targets.append(schema_q ~ '.' ~ adapter.quote(node.alias)) -%}
+        {% endfor %}
+        {{ publish_locks(targets) }}
+        select current_setting('lp.publish_refused') as refused;
+    {%- endset -%}
+    {%- set refused = run_query(copy_sql).columns[0].values()[0] -%}
+    {%- if refused -%}
+        {%- do run_query('rollback') -%}
+        {{ return(refused) }}
+    {%- endif -%}
+    {%- set swap_sql -%}
+        {% for node in nodes -%}
+        {{ publish_swap(node, publish_schema) }}
+        {% endfor -%}
+        commit;
+    {%- endset -%}
+    {%- do run_query(swap_sql) -%}
+    {{ return('') }}
+{% endmacro %}
+
+
+{% macro publish_copy(node, publish_schema) %}
+    {#- The audited mart copied into <alias>__publishing in its consumer schema, with its key,
+        indexes, comment, grant and statistics (inside the product's transaction) -#}
     {%- set source_relation = adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.alias) -%}
+    {%- set schema_q = adapter.quote(publish_schema) -%}
+    {%- set staging_name = node.alias ~ '__publishing' -%}
+    {%- set staging = schema_q ~ '.' ~ adapter.quote(staging_name) -%}
+    {%- set primary_key = mart_primary_key(node) -%}
+    drop table if exists {{ staging }};
+    drop table if exists {{ schema_q }}.{{ adapter.quote(node.alias ~ '__retired') }};
+    create table {{ staging }}
+        (like {{ source_relation }} including defaults including constraints including comments);
+    insert into {{ staging }} select * from {{ source_relation }};
+    {% if primary_key -%}
+    alter table {{ staging }} add constraint {{ adapter.quote(staging_name ~ '_pkey') }}
+        primary key ({{ primary_key | join(', ') }});
+    {%- endif %}
+    {% for index in node.config.get('indexes') or [] -%}
+    create {{ 'unique ' if index.get('unique') }}index {{ adapter.quote(staging_name ~ '_idx_' ~ loop.index) }}
+        on {{ staging }} ({{ index['columns'] | join(', ') }});
+    {% endfor -%}
+    comment on table {{ staging }} is {{ sql_string(node.description | trim ~ ' Published after all its tests passed.') }};
+    grant select on {{ staging }} to {{ var('reader_role') }};
+    analyze {{ staging }};
+{% endmacro %}
+
+
+{% macro publish_locks(targets) %}
+    {#-
+        ACCESS EXCLUSIVE locks on the relations consumers read (those that exist), in the order
+        given, all within var('publish_lock_timeout_ms') per attempt: each lock's lock_timeout is
+        what is left of the attempt's budget, so a reader queued behind the publisher waits at
+        most that long. An attempt that runs out of budget (or is chosen as a deadlock victim)
+        lets go of every lock it took (its subtransaction rolls back), sleeps
+        var('publish_lock_backoff_ms'), doubled after each attempt, and tries again. Keeping the
+        budget at or below PostgreSQL's deadlock_timeout (1 s by default) lets the publisher give
+        up before a consumer transaction that reads two marts of a product would be chosen as a
+        deadlock victim. Sets lp.publish_refused to '' when locked, else to what was not locked
+        and which sessions hold it.
+    -#}
+    {%- set budget = var('publish_lock_timeout_ms') | int -%}
+    {%- set attempts = var('publish_lock_attempts') | int -%}
+    {%- set backoff = var('publish_lock_backoff_ms') | int -%}
+    do $publish_locks$
+    declare
+        budget_ms constant int := {{ budget }};
+        started timestamptz;
+        remaining int;
+        target text;
+        holders text;
+    begin
+        perform set_config('lp.publish_refused', '', false);
+        for attempt in 1..{{ [attempts, 1] | max }} loop
+            begin
+                started := clock_timestamp();
+                foreach target in array {{ sql_string_array(targets) }} loop
+                    if to_regclass(target) is not null then
+                        remaining := budget_ms - floor(extract(epoch from clock_timestamp() - started) * 1000)::int;
+                        if remaining < 1 then
+                            raise exception using errcode = 'lock_not_available', message = 'lock budget spent';
+                        end if;
+                        perform set_config('lock_timeout', remaining || 'ms', true);
+                        execute format('lock table %s in access exclusive mode', target);
+                    end if;
+                end loop;
+                -- the swap only renames what is locked now; bound any other wait all the same
+                perform set_config('lock_timeout', budget_ms || 'ms', true);
+                return;
+            exception when lock_not_available or deadlock_detected then
+                if attempt = {{ [attempts, 1] | max }} then
+                    select string_agg(
+                        format('pid %s (%s, %s for %s s)', activity.pid, activity.usename, activity.state,
+                            floor(extract(epoch from clock_timestamp() - coalesce(activity.xact_start, activity.query_start)))),
+                        ', ' order by activity.pid)
+                    into holders
+                    from pg_catalog.pg_locks as held_lock
+                    inner join pg_catalog.pg_stat_activity as activity on held_lock.pid = activity.pid
+                    where held_lock.locktype = 'relation' and held_lock.granted
+                        and held_lock.relation = to_regclass(target) and held_lock.pid <> pg_backend_pid();
+                    perform set_config('lp.publish_refused', format(
+                        'could not lock %s within %s ms in %s attempts; held by %s',
+                        target, budget_ms, attempt, coalesce(holders, 'a session that has let go since')), false);
+                    return;
+                end if;
+                perform pg_sleep({{ backoff }} * power(2, attempt - 1) / 1000.0);
+            end;
+        end loop;
+    end
+    $publish_locks$;
+{% endmacro %}
+
+
+{% macro publish_swap(node, publish_schema) %}
+    {#- The new copy of one mart swapped in under the locks publish_locks took (inside the
+        product's transaction) -#}
     {%- set schema_q = adapter.quote(publish_schema) -%}
     {%- set target = schema_q ~ '.' ~ adapter.quote(node.alias) -%}
     {%- set staging_name = node.alias ~ '__publishing' -%}
     {%- set staging = schema_q ~ '.' ~ adapter.quote(staging_name) -%}
     {%- set retired_name = node.alias ~ '__retired' -%}
     {%- set retired = schema_q ~ '.' ~ adapter.quote(retired_name) -%}
-    {%- set is_latest = node.version is not none and (node.version | string) == (node.latest_version | string) -%}
-    {%- set view = schema_q ~ '.' ~ adapter.quote(node.name) -%}
     {%- set primary_key = mart_primary_key(node) -%}
     {%- set indexes = node.config.get('indexes') or [] -%}
-    {%- set sql -%}
-        begin;
-        create schema if not exists {{ schema_q }};
-        grant usage on schema {{ schema_q }} to {{ reader }};
-        drop table if exists {{ staging }};
-        drop table if exists {{ retired }};
-        create table {{ staging }}
-            (like {{ source_relation }} including defaults including constraints including comments);
-        insert into {{ staging }} select * from {{ source_relation }};
-        {% if primary_key -%}
-        alter table {{ staging }} add constraint {{ adapter.quote(staging_name ~ '_pkey') }}
-            primary key ({{ primary_key | join(', ') }});
-        {%- endif %}
-        {% for index in indexes -%}
-        create {{ 'unique ' if index.get('unique') }}index {{ adapter.quote(staging_name ~ '_idx_' ~ loop.index) }}
-            on {{ staging }} ({{ index['columns'] | join(', ') }});
-        {% endfor -%}
-        comment on table {{ staging }} is {{ sql_string(node.description | trim ~ ' Published after all its tests passed.') }};
-        grant select on {{ staging }} to {{ reader }};
-        analyze {{ staging }};
-        {% if is_latest -%}
-        do $lock$ begin
-            if to_regclass({{ sql_string(view) }}) is not null then
-                lock table {{ view }} in access exclusive mode;
-            end if;
-        end $lock$;
-        {%- endif %}
-        do $lock$ begin
-            if to_regclass({{ sql_string(target) }}) is not null then
-                lock table {{ target }} in access exclusive mode;
-                alter table {{ target }} rename to {{ adapter.quote(retired_name) }};
-            end if;
-        end $lock$;
-        alter table {{ staging }} rename to {{ adapter.quote(node.alias) }};
-        {% if primary_key -%}
-        alter table {{ target }} rename constraint {{ adapter.quote(staging_name ~ '_pkey') }} to {{ adapter.quote(node.alias ~ '_pkey__next') }};
-        {%- endif %}
-        {% for index in indexes -%}
-        alter index {{ schema_q }}.{{ adapter.quote(staging_name ~ '_idx_' ~ loop.index) }} rename to {{ adapter.quote(node.alias ~ '_idx_' ~ loop.index ~ '__next') }};
-        {% endfor -%}
-        {{ publish_latest_view(node, publish_schema) }}
-        drop table if exists {{ retired }} cascade;
-        {% if primary_key -%}
-        alter table {{ target }} rename constraint {{ adapter.quote(node.alias ~ '_pkey__next') }} to {{ adapter.quote(node.alias ~ '_pkey') }};
-        {%- endif %}
-        {% for index in indexes -%}
-        alter index {{ schema_q }}.{{ adapter.quote(node.alias ~ '_idx_' ~ loop.index ~ '__next') }} rename to {{ adapter.quote(node.alias ~ '_idx_' ~ loop.index) }};
-        {% endfor -%}
-        commit;
-    {%- endset -%}
-    {%- do run_query(sql) -%}
+    do $retire$ begin
+        if to_regclass({{ sql_string(target) }}) is not null then
+            alter table {{ target }} rename to {{ adapter.quote(retired_name) }};
+        end if;
+    end $retire$;
+    alter table {{ staging }} rename to {{ adapter.quote(node.alias) }};
+    {% if primary_key -%}
+    alter table {{ target }} rename constraint {{ adapter.quote(staging_name ~ '_pkey') }} to {{ adapter.quote(node.alias ~ '_pkey__next') }};
+    {%- endif %}
+    {% for index in indexes -%}
+    alter index {{ schema_q }}.{{ adapter.quote(staging_name ~ '_idx_' ~ loop.index) }} rename to {{ adapter.quote(node.alias ~ '_idx_' ~ loop.index ~ '__next') }};
+    {% endfor -%}
+    {{ publish_latest_view(node, publish_schema) }}
+    drop table if exists {{ retired }} cascade;
+    {% if primary_key -%}
+    alter table {{ target }} rename constraint {{ adapter.quote(node.alias ~ '_pkey__next') }} to {{ adapter.quote(node.alias ~ '_pkey') }};
+    {%- endif %}
+    {% for index in indexes -%}
+    alter index {{ schema_q }}.{{ adapter.quote(node.alias ~ '_idx_' ~ loop.index ~ '__next') }} rename to {{ adapter.quote(node.alias ~ '_idx_' ~ loop.index) }};
+    {% endfor -%}
 {% endmacro %}
 
 
