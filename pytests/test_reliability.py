@@ -1,4 +1,4 @@
-"""Reliability of what consumers read: idempotent builds, SIGKILL at random points, readers during a build.
+"""Reliability of what consumers read: idempotent builds, SIGKILL at each kind of boundary, readers during a build.
 
 All checks go through the PUBLISHED relations (discovered from the manifest: public models, schema
 config.meta.publish_schema, their alias, plus the unversioned view on the latest version), read as
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import statistics
 import subprocess
@@ -27,8 +26,6 @@ from lpdata.dbt import dbt_invocation
 
 READER_ROLE = "platform_reader"
 LEARNERS = int(os.environ.get("LP_RELIABILITY_LEARNERS", "600"))
-KILL_TRIES = 20
-KILL_SEED = 20260630
 LOAD_READERS = 20
 LOAD_BUILD_TIMEOUT_S = int(os.environ.get("LP_LOAD_BUILD_TIMEOUT_S", "1500"))
 ARTIFACTS = PROJECT_ROOT / "artifacts"
@@ -92,22 +89,6 @@ def timed_build(wh, log_path: Path) -> tuple[float, float]:
     return total, hook_at or total * 0.95
 
 
-def wait_for_publishing(wh, proc: subprocess.Popen) -> bool:
-    """Until a session of the build runs a publish statement (macros/publish/publish_marts.sql
-    copies each mart into <mart>__publishing first); False if the build ended without one."""
-    with db.connect(wh.env, autocommit=True) as conn:
-        while proc.poll() is None:
-            publishing = conn.execute(
-                "select exists (select from pg_stat_activity where datname = current_database() "
-                "and pid <> pg_backend_pid() and state = 'active' and query like %s)",
-                ("%\\_\\_publishing%",),
-            ).fetchone()[0]
-            if publishing:
-                return True
-            time.sleep(0.005)
-    return False
-
-
 def build_sessions(wh) -> list[tuple[str, str]]:
     """What every session of the warehouse's database other than the readers is doing now: state,
     wait event, the pids blocking it, seconds in its statement, and its first 120 characters."""
@@ -161,7 +142,6 @@ def test_two_builds_give_identical_published_marts(reliability_warehouse, baseli
     second = content_hashes(wh, relations)
     differing = [r for r in relations if second[r] != first[r]]
     assert not differing, f"marts differ between two builds of the same data: {differing}"
-    wh.timings = (total, hook_at)  # reused by the fault test to spread its kill points
 
 
 def test_readers_never_error_during_a_build(reliability_warehouse, baseline, tmp_path):
@@ -256,53 +236,72 @@ def test_readers_never_error_during_a_build(reliability_warehouse, baseline, tmp
     assert not wrong, wrong[:10]
 
 
+# Where a SIGKILL can land, one try per kind of boundary: while a mart's table is being created,
+# while a data test runs, while the incremental events model deletes and re-inserts its lookback
+# window, and inside the publish. Each is recognised by the build's own statement in
+# pg_stat_activity (dbt prefixes every statement with a comment, hence the leading %).
+KILL_POINTS = {
+    "mid-model": "%create %table %audit\\_%\\_\\_dbt\\_tmp%",
+    "mid-test": "%dbt\\_internal\\_test%",
+    "mid-incremental-merge": "%delete from %base\\_player\\_\\_events%",
+    "mid-publish": "%\\_\\_publishing%",
+}
+KILL_ATTEMPTS = 3  # builds per kill point until its statement is caught running
+
+
+def kill_when_running(wh, proc: subprocess.Popen, pattern: str, *, hold: str | None = None) -> bool:
+    """SIGKILL the build's process group as soon as one of its sessions runs a statement matching
+    pattern; False if the build ended first. With hold, another session keeps that table locked in
+    SHARE mode until the kill, so a write to it (the incremental merge) waits, visibly running,
+    instead of finishing between two polls."""
+    with db.connect(wh.env, autocommit=True) as watcher, db.connect(wh.env) as holder:
+        if hold:
+            holder.execute(f"lock table {hold} in share mode")
+        while proc.poll() is None:
+            running = watcher.execute(
+                "select exists (select from pg_stat_activity where datname = current_database() "
+                "and pid <> pg_backend_pid() and state = 'active' and query like %s)",
+                (pattern,),
+            ).fetchone()[0]
+            if running:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return True
+            time.sleep(0.002)
+        holder.rollback()
+    return False
+
+
 @pytest.mark.slow
-def test_sigkill_at_random_points_never_leaves_consumers_without_a_good_mart(
+def test_sigkill_at_each_kind_of_boundary_never_leaves_consumers_without_a_good_mart(
     reliability_warehouse, baseline, tmp_path
 ):
     wh = reliability_warehouse
     relations, good = baseline
-    total, hook_at = getattr(wh, "timings", None) or timed_build(wh, tmp_path / "timing_build.log")
-    rng = random.Random(KILL_SEED)
-    # spread over the whole build; every 4th try is killed inside the publish (on-run-end), the
-    # window where consumers' relations are swapped. dbt logs the hook only after it ran, so the
-    # log cannot say when publishing starts: those tries watch the database for the build's first
-    # publish statement and kill a random fraction of a second later. (Before, they were killed
-    # between the log line and the end of the build: after every mart had been published.)
-    plans = [
-        ("publish", rng.uniform(0.0, 0.25)) if i % 4 == 3 else ("build", rng.uniform(0.5, hook_at))
-        for i in range(KILL_TRIES)
-    ]
     outcomes = []
-    for i, (phase, delay) in enumerate(plans):
-        log = tmp_path / f"killed_{i:02d}.log"
-        started = time.monotonic()
-        proc = start_build(wh, log)
-        if phase == "publish":
-            wait_for_publishing(wh, proc)
-        time.sleep(delay)
-        at = time.monotonic() - started
-        finished_before_kill = proc.poll() is not None
-        if not finished_before_kill:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        terminated = wait_for_orphan_backends(wh)
-        seen = content_hashes(wh, relations)
-        bad = {r: (seen[r], good[r]) for r in relations if seen[r] != good[r]}
-        last_line = (log.read_text().strip().splitlines() or [""])[-1][-120:]
-        outcomes.append((round(at, 1), finished_before_kill, terminated, last_line))
-        assert not bad, f"try {i} (killed after {at:.1f} s, at: {last_line!r}): consumers see {bad}"
-    # the publish-phase kills landed while marts were being published: before the build logged
-    # "Published N mart(s)", which it does once every mart is swapped
-    mid_publish = [
-        "Published" not in (tmp_path / f"killed_{i:02d}.log").read_text()
-        for i, (phase, _) in enumerate(plans)
-        if phase == "publish"
-    ]
-    assert mid_publish.count(True) >= len(mid_publish) - 1, f"publish-phase kills before the end of publishing: {mid_publish}"
-    print(f"\nSIGKILL fault test: build {total:.0f} s (published by {hook_at:.0f} s); {KILL_TRIES} kills, all clean:")
-    for (phase, _), (at, finished, terminated, last_line) in zip(plans, outcomes):
-        print(f"  {phase:7} kill at {at:6.1f} s{' (build had finished)' if finished else ''}: {last_line}")
+    for point, pattern in KILL_POINTS.items():
+        hold = "staging.base_player__events" if point == "mid-incremental-merge" else None
+        for attempt in range(1, KILL_ATTEMPTS + 1):
+            log = tmp_path / f"killed_{point}_{attempt}.log"
+            started = time.monotonic()
+            proc = start_build(wh, log)
+            hit = kill_when_running(wh, proc, pattern, hold=hold)
+            at = time.monotonic() - started
+            terminated = wait_for_orphan_backends(wh)
+            seen = content_hashes(wh, relations)
+            bad = {r: (seen[r], good[r]) for r in relations if seen[r] != good[r]}
+            last_line = (log.read_text().strip().splitlines() or [""])[-1][-120:]
+            assert not bad, f"{point} kill (after {at:.1f} s, at: {last_line!r}): consumers see {bad}"
+            if hit:
+                outcomes.append((point, attempt, round(at, 1), terminated, last_line))
+                break
+        else:
+            pytest.fail(f"no build of {KILL_ATTEMPTS} ran a {point} statement ({pattern}) long enough to be killed")
+    # a kill inside the publish lands before the build logs "Published", which it does at the end
+    assert "Published" not in (tmp_path / f"killed_mid-publish_{outcomes[-1][1]}.log").read_text()
+    print("\nSIGKILL fault test, one kill per kind of boundary, all clean:")
+    for point, attempt, at, terminated, last_line in outcomes:
+        print(f"  {point:22} build {attempt}, killed at {at:6.1f} s ({terminated} orphan sessions ended): {last_line}")
 
     # the next build recovers: passes, publishes, same contents, nothing half-made left behind
     result = wh.dbt("build")
@@ -317,12 +316,10 @@ def test_sigkill_at_random_points_never_leaves_consumers_without_a_good_mart(
     (ARTIFACTS / "fault_test.json").write_text(
         json.dumps(
             {
-                "build_seconds": round(total, 1),
-                "published_by_s": round(hook_at, 1),
                 "kills": [
-                    {"phase": phase, "killed_at_s": d, "build_finished_first": f, "orphan_sessions_terminated": t,
+                    {"boundary": point, "build": attempt, "killed_at_s": at, "orphan_sessions_terminated": t,
                      "last_log_line": line}
-                    for (phase, _), (d, f, t, line) in zip(plans, outcomes)
+                    for point, attempt, at, t, line in outcomes
                 ],
                 "recovered": True,
             },
