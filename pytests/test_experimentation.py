@@ -26,9 +26,10 @@ from lpdata.dbt import read_artifact, run_dbt
 from lpdata.experimentation import (
     apply_caps,
     compare_arms,
-    expected_results,
     expected_power,
+    expected_results,
     expected_results_daily,
+    expected_slices,
     learner_metrics_frame,
     render_statistics_macros,
     sequential_halfwidth,
@@ -778,3 +779,37 @@ def test_capping_the_heavy_tail_shrinks_the_standard_error(raw_learner_metrics: 
             assert_close(row["absolute_se"], reference["absolute_se"], f"{where} capped se")
             assert_close(row["mean_treatment"], reference["mean_treatment"], f"{where} capped mean")
             assert row["absolute_se"] < uncapped["absolute_se"], (where, row["absolute_se"], uncapped["absolute_se"])
+
+
+# --------------------------------------------------------------------------------------------
+# exploratory slices
+# --------------------------------------------------------------------------------------------
+
+
+def test_slices_equal_python_reference(warehouse, learner_metrics: pd.DataFrame) -> None:
+    """experiment_results_slices: per pre-registered dimension (country, new vs returning learner)
+    and value, the comparison within the slice and Benjamini-Hochberg across every slice of the
+    experiment and variant equal the reference (pandas + scipy + statsmodels) to 1e-9; every row is
+    marked exploratory."""
+    slices = pd.DataFrame(warehouse.dicts(f"select * from {warehouse.mart('experiment_results_slices')}"))
+    learners = pd.DataFrame(warehouse.dicts(
+        "select learner_id, coalesce(country_code, 'unknown') as country, signed_up_at from staging.stg_platform__learners"
+    ))
+    windows = learner_metrics[["experiment_key", "learner_id", "assigned_at"]].drop_duplicates()
+    dims = windows.merge(learners, on="learner_id", how="left")
+    pre_start = pd.to_datetime(dims.assigned_at, utc=True) - pd.Timedelta(days=14)
+    dims["learner_type"] = np.where(pd.to_datetime(dims.signed_up_at, utc=True) >= pre_start, "new", "returning")
+    dims["country"] = dims["country"].fillna("unknown")
+    expected = expected_slices(learner_metrics, dims[["experiment_key", "learner_id", "country", "learner_type"]])
+    keys = ["experiment_key", "metric_key", "variant_key", "dimension", "dimension_value"]
+    assert set(slices.dimension) == {"country", "learner_type"}
+    assert set(map(tuple, slices[keys].to_numpy())) == set(map(tuple, expected[keys].to_numpy()))
+    assert slices.is_exploratory.all()
+    merged = slices.merge(expected, on=keys, suffixes=("", "_ref"))
+    assert len(merged) == len(expected) > 0
+    for row in merged.to_dict("records"):
+        key = "/".join(str(row[k]) for k in keys)
+        assert (row["n_control"], row["n_treatment"]) == (row["n_control_ref"], row["n_treatment_ref"]), key
+        for column in ("relative_lift", "relative_ci_low", "relative_ci_high", "p_value", "p_value_adjusted"):
+            assert_close(row[column], row[f"{column}_ref"], f"{key} {column}", abs_tol=1e-12)
+        assert row["is_significant"] == bool(row["is_significant_ref"]), key

@@ -233,3 +233,30 @@ def expected_power(learner_metrics: pd.DataFrame, plans: pd.DataFrame, alpha: fl
                         "primary_metric_key": plan["metric_key"], "mde_relative": mde,
                         "daily_enrolment_rate": rate, "days_to_planned_power": days})
     return pd.DataFrame(out)
+
+
+def expected_slices(learner_metrics: pd.DataFrame, dimensions: pd.DataFrame) -> pd.DataFrame:
+    """experiment_results_slices recomputed: per dimension (columns of `dimensions` besides
+    experiment_key and learner_id) and value, each treatment against the control on that slice's
+    learners; Benjamini-Hochberg across every slice of an experiment and variant (non-null p)."""
+    keyed = learner_metrics.merge(dimensions, on=["experiment_key", "learner_id"])
+    out = []
+    for dimension in [c for c in dimensions.columns if c not in ("experiment_key", "learner_id")]:
+        for (experiment, metric, value), rows in keyed.groupby(["experiment_key", "metric_key", dimension], sort=True):
+            control = rows[rows.is_control]
+            if control.empty:
+                continue
+            for variant, treated in rows[~rows.is_control].groupby("variant_key", sort=True):
+                with np.errstate(all="ignore"):
+                    r = compare_arms(treated, control)
+                out.append({"experiment_key": experiment, "metric_key": metric, "variant_key": variant,
+                            "dimension": dimension, "dimension_value": value, **r})
+    df = pd.DataFrame(out).replace([np.inf, -np.inf], np.nan)
+    df["p_value_adjusted"] = np.nan
+    for _, idx in df.groupby(["experiment_key", "variant_key"]).groups.items():
+        p = df.loc[idx, "p_value"]
+        tested = p.dropna().index
+        if len(tested):
+            df.loc[tested, "p_value_adjusted"] = multipletests(p.loc[tested].to_numpy(), method="fdr_bh")[1]
+    df["is_significant"] = df.p_value_adjusted < 0.05
+    return df
