@@ -23,19 +23,32 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from lpdata import PROJECT_ROOT, contracts, db
 from lpdata.dbt import read_artifact, run_dbt
-from lpdata.experimentation import expected_results, learner_metrics_frame, render_statistics_macros
+from lpdata.experimentation import (
+    apply_caps,
+    compare_arms,
+    expected_power,
+    expected_results,
+    expected_results_daily,
+    expected_slices,
+    learner_metrics_frame,
+    render_statistics_macros,
+    sequential_halfwidth,
+)
 from lpdata.generate import TRUTHS
 
 REL = 1e-9
 Z975 = stats.norm.ppf(0.975)
 
 
-def assert_close(actual, expected, what: str, rel: float = REL) -> None:
-    """Relative comparison; both null, or both (numerically) zero, also match."""
+def assert_close(actual, expected, what: str, rel: float = REL, abs_tol: float = 0.0) -> None:
+    """Relative comparison; both null, or both (numerically) zero, also match; with abs_tol, so do
+    values that differ by at most that (a lift of 0 computed in another order is 1e-16)."""
     if expected is None or (isinstance(expected, float) and math.isnan(expected)):
         assert actual is None or (isinstance(actual, float) and math.isnan(actual)), f"{what}: {actual} != null"
         return
     assert actual is not None, f"{what}: null != {expected}"
+    if abs(actual - expected) <= abs_tol:
+        return
     if expected == 0:
         assert abs(actual) < 1e-300 or actual == 0, f"{what}: {actual} != 0"
         return
@@ -105,9 +118,19 @@ def test_distribution_macros_match_scipy(server: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+PLANS = PROJECT_ROOT / "seeds" / "experimentation" / "experiment_analysis_plans.csv"
+
+
 @pytest.fixture(scope="module")
-def learner_metrics(warehouse) -> pd.DataFrame:
+def raw_learner_metrics(warehouse) -> pd.DataFrame:
+    """experiment_learner_metrics as published: uncapped values."""
     return learner_metrics_frame(warehouse.dicts(f"select * from {warehouse.mart('experiment_learner_metrics')}"))
+
+
+@pytest.fixture(scope="module")
+def learner_metrics(raw_learner_metrics) -> pd.DataFrame:
+    """The learner rows the statistics read: each metric's outlier cap of the analysis plan applied."""
+    return apply_caps(raw_learner_metrics, pd.read_csv(PLANS))
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +141,16 @@ def results(warehouse) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def health(warehouse) -> pd.DataFrame:
     return pd.DataFrame(warehouse.dicts(f"select * from {warehouse.mart('experiment_health')}"))
+
+
+@pytest.fixture(scope="module")
+def results_v1(warehouse) -> pd.DataFrame:
+    return pd.DataFrame(warehouse.dicts(f"select * from {warehouse.mart('experiment_results', 1)}"))
+
+
+@pytest.fixture(scope="module")
+def results_daily(warehouse) -> pd.DataFrame:
+    return pd.DataFrame(warehouse.dicts(f"select * from {warehouse.mart('experiment_results_daily')}"))
 
 
 def _result(results: pd.DataFrame, experiment: str, variant: str, metric: str) -> dict:
@@ -538,3 +571,245 @@ def test_a_warehouse_with_other_experiments_publishes_the_planned_ones(tmp_path)
     assert roles == {"quiz_pass_rate": "primary", "active_learner": "secondary", "enrollments": "guardrail"}
     assert wh.scalar("select min(n_control) from experimentation.experiment_results where experiment_key = 'search_ranking'") > 0
     assert {path: path.read_text() for path in demo} == demo
+
+
+# --------------------------------------------------------------------------------------------
+# sequential testing: always-valid intervals (experiment_results v2, experiment_results_daily)
+# --------------------------------------------------------------------------------------------
+
+V1_COLUMNS = [
+    "experiment_key", "metric_key", "metric_role", "variant_key", "control_variant_key", "n_control", "n_treatment",
+    "mean_control", "mean_treatment", "var_control", "var_treatment", "absolute_effect", "absolute_se",
+    "absolute_ci_low", "absolute_ci_high", "relative_lift", "relative_se", "relative_ci_low", "relative_ci_high",
+    "z_statistic", "p_value", "p_value_adjusted", "cuped_theta", "cuped_absolute_effect", "cuped_se", "cuped_ci_low",
+    "cuped_ci_high", "cuped_p_value", "variance_reduction", "is_significant", "computed_at", "has_srm",
+]
+
+
+def test_results_v2_is_v1_plus_the_sequential_interval(results: pd.DataFrame, results_v1: pd.DataFrame) -> None:
+    """v1 stays published with its columns in order; v2 (the latest) adds the always-valid interval
+    and its verdict after them, with the same values in the shared columns."""
+    assert list(results_v1.columns) == V1_COLUMNS
+    assert list(results.columns) == [*V1_COLUMNS, "seq_ci_low", "seq_ci_high", "seq_is_significant"]
+    keys = ["experiment_key", "metric_key", "variant_key"]
+    merged = results.merge(results_v1, on=keys, suffixes=("", "_v1"))
+    assert len(merged) == len(results) == len(results_v1) > 0
+    for column in V1_COLUMNS:
+        if column not in keys:
+            assert merged[column].equals(merged[f"{column}_v1"]), column
+
+
+def test_sequential_interval_equals_python_reference(learner_metrics: pd.DataFrame, results: pd.DataFrame) -> None:
+    """seq_ci_low/high equal the confidence sequence (Waudby-Smith et al. eq. 9 as GrowthBook's
+    gbstats computes it, tuning 5000, alpha 0.05) recomputed from learner rows, to 1e-9; it is wider
+    than the fixed-horizon interval around the same relative lift, and the verdict is its sign."""
+    expected = expected_results(learner_metrics)
+    merged = results.merge(expected, on=["experiment_key", "metric_key", "variant_key"], suffixes=("", "_ref"))
+    assert len(merged) == len(expected) > 0
+    for row in merged.to_dict("records"):
+        key = f"{row['experiment_key']}/{row['variant_key']}/{row['metric_key']}"
+        for column in ("seq_ci_low", "seq_ci_high"):
+            assert_close(row[column], row[f"{column}_ref"], f"{key} {column}")
+        assert row["seq_is_significant"] == row["seq_is_significant_ref"], key
+        assert row["seq_ci_low"] < row["relative_ci_low"] <= row["relative_lift"] <= row["relative_ci_high"] < row["seq_ci_high"], key
+        assert row["seq_is_significant"] == (row["seq_ci_low"] > 0 or row["seq_ci_high"] < 0), key
+    # the planted large effects are found even by the always-valid interval
+    assert merged.seq_is_significant.any()
+
+
+def test_sequential_halfwidth_matches_growthbook_example() -> None:
+    """The reference itself against numbers worked by hand from gbstats' formula: s2 = se^2 n,
+    rho = sqrt((-2 ln a + ln(-2 ln a + 1)) / N), halfwidth = sqrt(s2) sqrt(2 (n rho^2 + 1)
+    ln(sqrt(n rho^2 + 1) / a) / (n rho)^2)."""
+    se, n, alpha, tuning = 0.02, 10_000, 0.05, 5000
+    rho = math.sqrt((-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / tuning)
+    by_hand = math.sqrt(se * se * n) * math.sqrt(
+        2 * (n * rho**2 + 1) * math.log(math.sqrt(n * rho**2 + 1) / alpha) / (n * rho) ** 2
+    )
+    assert_close(float(sequential_halfwidth(se, n, alpha, tuning)), by_hand, "halfwidth")
+    # wider than the fixed-horizon 1.96 se, and the ratio shrinks towards its minimum near N units
+    assert by_hand > Z975 * se
+    ratios = [float(sequential_halfwidth(1.0, m, alpha, tuning)) for m in (500, 5000, 50_000)]
+    assert ratios[1] < ratios[0]
+
+
+def test_daily_results_equal_python_reference(learner_metrics: pd.DataFrame, results_daily: pd.DataFrame,
+                                              results: pd.DataFrame) -> None:
+    """experiment_results_daily: every date on which an arm gained learners, the comparison of the
+    learners whose window had ended by the end of that date, equal to the reference to 1e-9; its
+    last date is experiment_results."""
+    expected = expected_results_daily(learner_metrics)
+    keys = ["experiment_key", "metric_key", "variant_key", "analysis_date"]
+    assert set(map(tuple, results_daily[keys].to_numpy())) == set(map(tuple, expected[keys].to_numpy()))
+    merged = results_daily.merge(expected, on=keys, suffixes=("", "_ref"))
+    assert len(merged) == len(expected) > 100
+    for row in merged.to_dict("records"):
+        key = f"{row['experiment_key']}/{row['variant_key']}/{row['metric_key']}/{row['analysis_date']}"
+        assert (row["n_control"], row["n_treatment"]) == (row["n_control_ref"], row["n_treatment_ref"]), key
+        for column in ("mean_control", "mean_treatment", "relative_lift", "relative_se", "relative_ci_low",
+                       "relative_ci_high", "seq_ci_low", "seq_ci_high"):
+            # lifts and bounds near 0 (equal arms on an early day) compare at 1e-12 absolute
+            assert_close(row[column], row[f"{column}_ref"], f"{key} {column}", abs_tol=1e-12)
+    last = results_daily.sort_values("analysis_date").groupby(["experiment_key", "metric_key", "variant_key"]).tail(1)
+    final = last.merge(results, on=["experiment_key", "metric_key", "variant_key"], suffixes=("", "_final"))
+    assert len(final) == len(results)
+    for row in final.to_dict("records"):
+        assert (row["n_control"], row["n_treatment"]) == (row["n_control_final"], row["n_treatment_final"])
+        for column in ("relative_lift", "seq_ci_low", "seq_ci_high"):
+            assert_close(row[column], row[f"{column}_final"], f"{row['experiment_key']} {column} last day")
+
+
+def _simulated_aa_looks(n_experiments: int, days: int, per_day: int, seed: int) -> pd.DataFrame:
+    """A/A experiments (both arms from one distribution, a skewed count like items completed),
+    read at the end of every day: the cumulative relative lift, its delta-method se and n."""
+    rng = np.random.default_rng(seed)
+    shape = (n_experiments, days, per_day)
+    looks = {}
+    for arm in ("t", "c"):
+        values = rng.gamma(0.5, 4.0, size=shape)  # mean 2, sd 2.8: heavy right tail
+        n = per_day * np.arange(1, days + 1)
+        total = np.cumsum(values.sum(axis=2), axis=1)
+        total_sq = np.cumsum((values**2).sum(axis=2), axis=1)
+        mean = total / n
+        var = (total_sq - n * mean**2) / (n - 1)
+        looks[arm] = (n, mean, var)
+    (n_t, mean_t, var_t), (n_c, mean_c, var_c) = looks["t"], looks["c"]
+    lift = mean_t / mean_c - 1
+    se = np.sqrt(var_t / n_t / mean_c**2 + mean_t**2 * var_c / n_c / mean_c**4)
+    n_total = np.broadcast_to(n_t + n_c, lift.shape)
+    experiment = np.repeat(np.arange(n_experiments), days)
+    return pd.DataFrame({"experiment": experiment, "lift": lift.ravel(), "se": se.ravel(), "n": n_total.ravel()})
+
+
+def test_daily_peeking_keeps_the_sequential_false_positive_rate_below_alpha() -> None:
+    """2,000 simulated A/A experiments read every day for 28 days (100 learners per arm a day):
+    declaring a difference on the first day the interval excludes 0 gives false positives far above
+    5% with the fixed-horizon 95% interval, and at most 5% with the always-valid one. The half-width
+    is the SQL macro itself, evaluated by PostgreSQL on every look."""
+    looks = _simulated_aa_looks(2000, 28, 100, seed=20261204)
+    macros = render_statistics_macros()
+    env = _embedded_env()
+    with psycopg.connect(db.conninfo(env)) as conn:
+        conn.execute("create temp table looks (id bigint, se double precision, n bigint)")
+        with conn.cursor().copy("copy looks from stdin") as copy:
+            for i, (se, n) in enumerate(zip(looks.se, looks.n)):
+                copy.write_row((i, float(se), int(n)))
+        halfwidth = dict(conn.execute(
+            f"select id, {macros.sequential_halfwidth('se', 'n', '0.05', '5000')} from looks"
+        ).fetchall())
+    looks["seq_halfwidth"] = [halfwidth[i] for i in range(len(looks))]
+    reference = sequential_halfwidth(looks.se.to_numpy(), looks.n.to_numpy(), 0.05, 5000)
+    assert np.allclose(looks.seq_halfwidth, reference, rtol=1e-12, atol=0)
+
+    fixed_reject = (looks.lift - Z975 * looks.se > 0) | (looks.lift + Z975 * looks.se < 0)
+    seq_reject = (looks.lift - looks.seq_halfwidth > 0) | (looks.lift + looks.seq_halfwidth < 0)
+    fixed_fpr = fixed_reject.groupby(looks.experiment).any().mean()
+    seq_fpr = seq_reject.groupby(looks.experiment).any().mean()
+    final_fpr = fixed_reject.groupby(looks.experiment).last().mean()
+    assert 0.03 <= final_fpr <= 0.07, final_fpr  # one planned look: the fixed interval is right
+    assert fixed_fpr > 0.10, fixed_fpr  # peeking every day inflates it
+    assert seq_fpr <= 0.05, seq_fpr
+
+
+# --------------------------------------------------------------------------------------------
+# power: experiment_health v2
+# --------------------------------------------------------------------------------------------
+
+POWER_COLUMNS = ["primary_metric_key", "alpha", "power", "target_lift", "mde_relative", "daily_enrolment_rate",
+                 "days_to_planned_power"]
+
+
+def test_health_v2_power_equals_python_reference(warehouse, learner_metrics: pd.DataFrame, health: pd.DataFrame) -> None:
+    """experiment_health v2 (latest) is v1 plus the power of the primary metric: the minimum
+    detectable lift at the current sample and the days of enrolment to the planned power equal the
+    scipy reference (norm.ppf quantiles) to 1e-9, with the plan's alpha/power/target_lift or the
+    defaults 0.05/0.8; null for the control and where the plan sets no target."""
+    v1 = pd.DataFrame(warehouse.dicts(f"select * from {warehouse.mart('experiment_health', 1)}"))
+    assert list(health.columns) == [*v1.columns, *POWER_COLUMNS]
+    plans = pd.read_csv(PROJECT_ROOT / "seeds" / "experimentation" / "experiment_analysis_plans.csv")
+    expected = expected_power(learner_metrics, plans)
+    merged = health.merge(expected, on=["experiment_key", "variant_key"], how="left", suffixes=("", "_ref"))
+    assert len(merged) == len(health)
+    treatments = merged[~merged.is_control]
+    assert len(treatments) == len(expected) > 0
+    for row in treatments.to_dict("records"):
+        key = f"{row['experiment_key']}/{row['variant_key']}"
+        assert row["primary_metric_key"] == row["primary_metric_key_ref"], key
+        for column in ("mde_relative", "daily_enrolment_rate", "days_to_planned_power"):
+            assert_close(row[column], row[f"{column}_ref"], f"{key} {column}")
+        plan = plans[(plans.experiment_key == row["experiment_key"]) & (plans.metric_key == row["primary_metric_key"])].iloc[0]
+        assert row["alpha"] == (plan.alpha if pd.notna(plan.alpha) else 0.05), key
+        assert row["power"] == (plan.power if pd.notna(plan.power) else 0.8), key
+    control = merged[merged.is_control]
+    assert control.mde_relative.isna().all() and control.days_to_planned_power.isna().all()
+    # a plan without target_lift gives no days; a reachable target gives >= 0 days
+    no_target = set(plans[(plans.metric_role == "primary") & plans.target_lift.isna()].experiment_key)
+    assert no_target and treatments[treatments.experiment_key.isin(no_target)].days_to_planned_power.isna().all()
+    with_target = treatments[~treatments.experiment_key.isin(no_target)]
+    assert (with_target.days_to_planned_power >= 0).all() and (with_target.days_to_planned_power > 0).any()
+    assert (treatments.mde_relative > 0).all()
+
+
+# --------------------------------------------------------------------------------------------
+# outlier capping
+# --------------------------------------------------------------------------------------------
+
+
+def test_capping_the_heavy_tail_shrinks_the_standard_error(raw_learner_metrics: pd.DataFrame, results: pd.DataFrame) -> None:
+    """minutes_studied has a heavy right tail (a few learners complete many long items); the demo
+    plan caps it at its 99th percentile over both arms pooled. The published results use the capped
+    values (equal to the reference to 1e-9) and their standard error is smaller than without the
+    cap; the published learner rows keep the uncapped values."""
+    plans = pd.read_csv(PLANS)
+    capped_plans = plans[plans.cap_type.notna()]
+    assert set(capped_plans.metric_key) == {"minutes_studied"} and set(capped_plans.cap_type) == {"percentile"}
+    for plan in capped_plans.to_dict("records"):
+        rows = raw_learner_metrics[(raw_learner_metrics.experiment_key == plan["experiment_key"])
+                                   & (raw_learner_metrics.metric_key == plan["metric_key"])]
+        threshold = np.quantile(rows.numerator, plan["cap_value"])
+        assert rows.numerator.max() > 1.5 * threshold, "a heavy tail beyond the cap"
+        assert (rows.numerator > threshold).sum() > 0
+        capped = apply_caps(rows, plans)
+        control = rows[rows.is_control]
+        for variant, treated in rows[~rows.is_control].groupby("variant_key"):
+            uncapped = compare_arms(treated, control)
+            reference = compare_arms(capped[~capped.is_control & (capped.variant_key == variant)], capped[capped.is_control])
+            row = _result(results, plan["experiment_key"], variant, plan["metric_key"])
+            where = f"{plan['experiment_key']}/{variant}/{plan['metric_key']}"
+            assert_close(row["absolute_se"], reference["absolute_se"], f"{where} capped se")
+            assert_close(row["mean_treatment"], reference["mean_treatment"], f"{where} capped mean")
+            assert row["absolute_se"] < uncapped["absolute_se"], (where, row["absolute_se"], uncapped["absolute_se"])
+
+
+# --------------------------------------------------------------------------------------------
+# exploratory slices
+# --------------------------------------------------------------------------------------------
+
+
+def test_slices_equal_python_reference(warehouse, learner_metrics: pd.DataFrame) -> None:
+    """experiment_results_slices: per pre-registered dimension (country, new vs returning learner)
+    and value, the comparison within the slice and Benjamini-Hochberg across every slice of the
+    experiment and variant equal the reference (pandas + scipy + statsmodels) to 1e-9; every row is
+    marked exploratory."""
+    slices = pd.DataFrame(warehouse.dicts(f"select * from {warehouse.mart('experiment_results_slices')}"))
+    learners = pd.DataFrame(warehouse.dicts(
+        "select learner_id, coalesce(country_code, 'unknown') as country, signed_up_at from staging.stg_platform__learners"
+    ))
+    windows = learner_metrics[["experiment_key", "learner_id", "assigned_at"]].drop_duplicates()
+    dims = windows.merge(learners, on="learner_id", how="left")
+    pre_start = pd.to_datetime(dims.assigned_at, utc=True) - pd.Timedelta(days=14)
+    dims["learner_type"] = np.where(pd.to_datetime(dims.signed_up_at, utc=True) >= pre_start, "new", "returning")
+    dims["country"] = dims["country"].fillna("unknown")
+    expected = expected_slices(learner_metrics, dims[["experiment_key", "learner_id", "country", "learner_type"]])
+    keys = ["experiment_key", "metric_key", "variant_key", "dimension", "dimension_value"]
+    assert set(slices.dimension) == {"country", "learner_type"}
+    assert set(map(tuple, slices[keys].to_numpy())) == set(map(tuple, expected[keys].to_numpy()))
+    assert slices.is_exploratory.all()
+    merged = slices.merge(expected, on=keys, suffixes=("", "_ref"))
+    assert len(merged) == len(expected) > 0
+    for row in merged.to_dict("records"):
+        key = "/".join(str(row[k]) for k in keys)
+        assert (row["n_control"], row["n_treatment"]) == (row["n_control_ref"], row["n_treatment_ref"]), key
+        for column in ("relative_lift", "relative_ci_low", "relative_ci_high", "p_value", "p_value_adjusted"):
+            assert_close(row[column], row[f"{column}_ref"], f"{key} {column}", abs_tol=1e-12)
+        assert row["is_significant"] == bool(row["is_significant_ref"]), key

@@ -176,10 +176,18 @@ def test_srm_warning_comes_first_and_only_where_there_is_one(site):
     assert index.count("sample-ratio mismatch</span>") == 1
 
 
-def test_sections_wait_for_the_statistics_they_need(site):
-    """Until the warehouse publishes them, the pages say what the sequential section reads."""
+def test_sections_wait_for_the_statistics_they_need(site, warehouse):
+    """Until the warehouse publishes them, the pages say what the sequential and holdout sections
+    read; once published, the section draws them."""
     out = site["index"].parent
-    assert SEQUENTIAL.describe() in (out / f"experiment-{TRUTHS['experiments'][0]}.html").read_text()
+    marts = Marts.load(warehouse.env, quality.load_manifest(warehouse.target_path))
+    for needs, page, chart in ((SEQUENTIAL, f"experiment-{TRUTHS['experiments'][0]}.html", "chart-sequential"),
+                               (HOLDOUT, "coaching.html", "chart-holdout")):
+        html = (out / page).read_text()
+        if marts.get(needs) is None:
+            assert needs.describe() in html
+        else:
+            assert needs.describe() not in html and f'id="{chart}"' in html
 
 
 def test_coaching_page_draws_the_published_lift_against_the_holdout(warehouse, site):

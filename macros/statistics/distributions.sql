@@ -133,6 +133,8 @@
 -#}
 {% macro normal_quantile(p) -%}
     {%- set known = {
+        0.8: 0.8416212335729143,
+        0.85: 1.0364333894937898,
         0.9: 1.2815515655446004,
         0.95: 1.6448536269514722,
         0.975: 1.959963984540054,
@@ -144,6 +146,19 @@
         {{ exceptions.raise_compiler_error("normal_quantile: no exact constant for p = " ~ p ~ "; add it from scipy.stats.norm.ppf") }}
     {%- endif -%}
     cast({{ known[p] }} as double precision)
+{%- endmacro %}
+
+{#-
+    The same quantiles for a probability read at run time (a column, e.g. 1 - alpha / 2 or the
+    planned power of an analysis plan): the exact constant of the nearest listed p (to 1e-9), null
+    for any other p (never a silent approximation).
+-#}
+{% macro normal_quantile_of(p) -%}
+    case
+        {%- for q in [0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 0.995, 0.9995] %}
+        when abs(({{ p }}) - {{ q }}) < 1e-9 then {{ normal_quantile(q) }}
+        {%- endfor %}
+    end
 {%- endmacro %}
 
 {#-

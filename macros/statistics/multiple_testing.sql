@@ -13,9 +13,10 @@
 {%- endmacro %}
 
 {% macro bh_adjusted_p(p_value, partition_by) -%}
-    least(1.0, min({{ p_value }} * n_tests / p_rank) over (
+    {#- least() ignores nulls: the case keeps a null p-value's adjusted value null -#}
+    case when {{ p_value }} is not null then least(1.0, min({{ p_value }} * n_tests / p_rank) over (
         partition by {{ partition_by | join(', ') }}
         order by p_rank desc
         rows between unbounded preceding and current row
-    ))
+    )) end
 {%- endmacro %}

@@ -10,6 +10,7 @@
     ref('metric_active_learner'),
     ref('metric_enrollments'),
     ref('metric_quiz_pass_rate'),
+    ref('metric_minutes_studied'),
 ] %}
 
 with

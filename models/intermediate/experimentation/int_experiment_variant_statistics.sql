@@ -7,7 +7,7 @@
 with
 
 learner_metrics as (
-    select * from {{ ref('int_experiment_learner_metrics') }}
+    select * from {{ ref('int_experiment_learner_metrics_capped') }}
 ),
 
 final as (
