@@ -27,6 +27,22 @@ SLICES = Needs("experiment_results_slices", ("experiment_key", "metric_key", "va
                                              "relative_lift", "relative_ci_low", "relative_ci_high", "p_value_adjusted",
                                              "is_significant"))
 
+# the sequential chart starts where both arms have this many analysed learners (or a tenth of their
+# final number): the first looks' intervals are wide enough to flatten every later day's
+EARLY_LOOK_MIN_N = 100
+
+
+def _from_first_readable_day(daily: pd.DataFrame) -> pd.DataFrame:
+    """Each metric × variant series from the first day both arms reach the readable sample (all of
+    it when the mart does not publish the arms' sizes)."""
+    if not {"n_control", "n_treatment"} <= set(daily.columns):
+        return daily
+    smaller_arm = daily[["n_control", "n_treatment"]].min(axis=1)
+    final_smaller_arm = smaller_arm.groupby([daily["metric_key"], daily["variant_key"]]).transform("max")
+    threshold = (final_smaller_arm / 10).clip(upper=EARLY_LOOK_MIN_N)
+    return daily[smaller_arm >= threshold]
+
+
 # the columns of experiment_results v1 and experiment_health v1 the tables show or leave out on
 # purpose; a column a later version adds is shown in the table as it is
 RESULTS_KNOWN = {
@@ -154,10 +170,13 @@ def experiment_page(
         else:
             daily["analysis_date"] = pd.to_datetime(daily["analysis_date"])
             daily["metric"] = daily["metric_key"].map(dict(zip(df["metric_key"], df["metric"]))).fillna(daily["metric_key"])
+            daily = _from_first_readable_day(daily)
             sequential.charts.append(Chart(
                 "sequential", "Relative lift by day with its always-valid 95% interval",
                 "The interval holds at every look at once, so reading it every day does not inflate false positives: "
-                "a difference is significant on the first day the band leaves zero.",
+                "a difference is significant on the first day the band leaves zero. Each line starts on the first day "
+                f"both arms have {EARLY_LOOK_MIN_N} analysed learners (or a tenth of their final number, when smaller): "
+                "before that the interval is too wide to read and would flatten the scale.",
                 charts.spec(charts.interval_over_time(
                     daily, date="analysis_date", estimate="relative_lift", low="seq_ci_low", high="seq_ci_high",
                     panel="metric", colour="variant_key", axis_title="relative lift",
