@@ -174,8 +174,8 @@ def test_lp_check_catches_a_contract_error_on_empty_tables_without_touching_the_
     project = project_copy(tmp_path / "project")
     mart = project / "models" / "marts" / "core" / "dim_courses_v1.sql"
     sql = mart.read_text()
-    assert sql.count("        courses.difficulty,\n") == 1
-    mart.write_text(sql.replace("        courses.difficulty,\n", ""))
+    assert sql.count("        difficulty,\n") == 1
+    mart.write_text(sql.replace("        difficulty,\n", ""))
     warehouse = make_database(f"lp_test_check_{os.getpid()}")
     scratch = warehouse | {"PGDATABASE": f"{warehouse['PGDATABASE']}_check"}
     try:
