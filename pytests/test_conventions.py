@@ -186,7 +186,7 @@ def test_a_model_reading_against_the_layers_fails_the_conventions(tmp_path):
         "models/intermediate/experimentation/int_experiment_metric_windows.sql": (
             "int_experiment_assignments_classified", "experiment_assignments"
         ),
-        "models/marts/experimentation/experiment_results_v1.sql": ("int_experiment_variant_health", "experiment_health"),
+        "models/marts/experimentation/experiment_results_v1.sql": ("int_experiment_results", "experiment_health"),
         "models/marts/coaching/learner_goals_v1.sql": ("int_coaching_goals_active", "stg_coach__learner_goals"),
     }
     for path, (allowed, forbidden) in links.items():

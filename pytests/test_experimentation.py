@@ -725,7 +725,7 @@ def test_daily_peeking_keeps_the_sequential_false_positive_rate_below_alpha() ->
 # power: experiment_health v2
 # --------------------------------------------------------------------------------------------
 
-POWER_COLUMNS = ["primary_metric_key", "alpha", "power", "target_lift", "mde_relative", "daily_enrolment_rate",
+POWER_COLUMNS = ["primary_metric_key", "alpha", "power", "target_lift", "mde_relative", "daily_enrolments",
                  "days_to_planned_power"]
 
 
@@ -745,7 +745,7 @@ def test_health_v2_power_equals_python_reference(warehouse, learner_metrics: pd.
     for row in treatments.to_dict("records"):
         key = f"{row['experiment_key']}/{row['variant_key']}"
         assert row["primary_metric_key"] == row["primary_metric_key_ref"], key
-        for column in ("mde_relative", "daily_enrolment_rate", "days_to_planned_power"):
+        for column in ("mde_relative", "daily_enrolments", "days_to_planned_power"):
             assert_close(row[column], row[f"{column}_ref"], f"{key} {column}")
         plan = plans[(plans.experiment_key == row["experiment_key"]) & (plans.metric_key == row["primary_metric_key"])].iloc[0]
         assert row["alpha"] == (plan.alpha if pd.notna(plan.alpha) else 0.05), key

@@ -231,7 +231,7 @@ def expected_power(learner_metrics: pd.DataFrame, plans: pd.DataFrame, alpha: fl
                 days = ((mde / abs(target)) ** 2 - 1) * len(treated) / rate
             out.append({"experiment_key": plan["experiment_key"], "variant_key": variant,
                         "primary_metric_key": plan["metric_key"], "mde_relative": mde,
-                        "daily_enrolment_rate": rate, "days_to_planned_power": days})
+                        "daily_enrolments": rate, "days_to_planned_power": days})
     return pd.DataFrame(out)
 
 

@@ -77,7 +77,7 @@ variants as (
         primary_metrics.power,
         primary_metrics.target_lift,
         detectable.mde_relative,
-        enrolment.n_analysed / nullif(enrolment.enrolment_days, 0) as daily_enrolment_rate,
+        enrolment.n_analysed / nullif(enrolment.enrolment_days, 0) as daily_enrolments,
         enrolment.n_analysed
     from health
     left join primary_metrics
@@ -112,13 +112,13 @@ final as (
         variants.power,
         variants.target_lift,
         variants.mde_relative,
-        variants.daily_enrolment_rate,
+        variants.daily_enrolments,
         case
             when variants.mde_relative is null or variants.target_lift is null or variants.target_lift = 0 then null
             when variants.mde_relative <= abs(variants.target_lift) then cast(0.0 as double precision)
             else
                 (power(variants.mde_relative / abs(variants.target_lift), 2) - 1.0) * variants.n_analysed
-                / nullif(variants.daily_enrolment_rate, 0)
+                / nullif(variants.daily_enrolments, 0)
         end as days_to_planned_power
     from health
     inner join variants

@@ -25,7 +25,7 @@ final as (
         power,
         target_lift,
         mde_relative,
-        daily_enrolment_rate,
+        daily_enrolments,
         days_to_planned_power
     from variant_power
 )
