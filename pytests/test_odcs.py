@@ -86,7 +86,7 @@ def test_primary_keys_are_the_standard_fields_in_the_warehouse_key_order(warehou
         assert all("primaryKeyPosition" not in p for p in table["properties"] if not p.get("primaryKey")), relation
         assert "primaryKey" not in {c["property"] for c in table.get("customProperties", [])}, relation
         composite += len(built_key) > 1
-    assert composite == 10
+    assert composite == 15
 
 
 def test_array_columns_are_odcs_arrays_of_their_element_type(warehouse):
