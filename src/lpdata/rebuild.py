@@ -55,7 +55,6 @@ def summary(results: dict) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     env = db.pg_env()
-    db.check_connection(env)
     build_vars = last_build_vars()
     if args.anchor:
         build_vars["as_of"] = as_of(args.anchor)
@@ -65,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"lp rebuild: error: no model named {', '.join(unknown)} (give model names, e.g. base_player__events)",
               file=sys.stderr)
         return 2
+    db.check_connection(env)  # after the names: a typo is answered without a warehouse
     command = with_vars(["build", "--full-refresh", "--select", *(f"{model}+" for model in args.select),
                          *args.dbt_args], build_vars)
     print(f"==> dbt {' '.join(command)}", flush=True)
