@@ -128,6 +128,8 @@ def run_lp(
     """The `lp` command line as a person runs it, from cwd (with pg's libpq variables, if given); with
     project, the lp of that copy of the project (project_copy), on its files (cwd defaults to it)."""
     environ = cli_environ(pg)
+    # a wide terminal, so that tables (dbt-bouncer's) are not wrapped: pytest-xdist's workers set COLUMNS=80
+    environ["COLUMNS"] = "200"
     if project is not None:
         environ["PYTHONPATH"] = str(project / "src")
         cwd = project if cwd == PROJECT_ROOT else cwd
