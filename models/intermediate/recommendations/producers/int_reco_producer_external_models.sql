@@ -71,7 +71,7 @@ transformed as (
 ),
 
 pooled as (
-    {{ candidate_pool('transformed', partition_by=['run_key', 'module', 'learner_id']) }}
+    {{ candidate_pool('transformed', partition_by=['learner_id', 'run_key', 'module']) }}
 ),
 
 final as (
