@@ -250,8 +250,10 @@ def measure_floor(env: dict[str, str], target: str, dbt_extra: list[str], anchor
 
 SMALL_LEARNERS = 3_000
 SMALL_COURSES = 12
-# a model under this share of the small build is not compared (a ratio of two tiny shares is noise)
-SMALL_MIN_SHARE = 0.01
+# a model under this share of the small build is not compared: a model of a second or less is
+# mostly dbt's fixed cost per node, a far larger share of a 3,000-learner build than of the main
+# one, and the ratio of two such shares says nothing about its plan
+SMALL_MIN_SHARE = 0.05
 
 
 def model_shares(nodes_s: dict[str, float]) -> dict[str, float]:
