@@ -105,6 +105,10 @@ def test_table_prints_the_small_catalogue():
     assert "small catalogue (3,000 learners, 12 courses): full build 70.0 s" in text
     assert "60.00 s   85.7%  (10.0%, 8.6x)  int_reco_lists" in text
     assert "largest share ratio (models with 5%+ of the small build): int_reco_lists 8.6x; target <= 3x: MISSES" in text
+    # a build spread over many models: none is compared, and none misses
+    even = {f"m{i}": 1.0 for i in range(40)}
+    r["small_catalogue"].update(bench.share_ratios(even, even))
+    assert "no model holds 5% of the small build: meets" in bench.format_table(r)
 
 
 def test_measured_dbt_run_reports_time_memory_and_temp_files(warehouse):

@@ -506,5 +506,7 @@ def format_table(r: dict) -> str:
                 f"  largest share ratio (models with {100 * SMALL_MIN_SHARE:g}%+ of the small build): {worst['node']} "
                 f"{worst['ratio']:.1f}x; target <= {small['target_ratio']:g}x: {ok[small['meets']]}"
             )
+        else:
+            lines.append(f"  no model holds {100 * SMALL_MIN_SHARE:g}% of the small build: {ok[small['meets']]}")
     lines.append(f"written to {r.get('written_to')}")
     return "\n".join(lines)
