@@ -37,13 +37,14 @@
     `catalogue` are the producer's import CTEs of int_reco_candidate_pools and int_reco_catalogue;
     `partition_by` is the list a ranking runs within (add `module` when the producer emits several
     modules). Dropping the unrecommendable courses before ranking (the lists drop them anyway)
-    keeps the pool at k + n_excluded instead of also counting every retired course.
+    keeps the pool at k + n_excluded instead of also counting every retired course. learner_id
+    leads the partition: the window's sort then compares integers before the two-valued run_key.
 
         pooled as (
             {{ candidate_pool('scored') }}
         ),
 #}
-{% macro candidate_pool(candidates, pools='pools', catalogue='catalogue', partition_by=['run_key', 'learner_id']) -%}
+{% macro candidate_pool(candidates, pools='pools', catalogue='catalogue', partition_by=['learner_id', 'run_key']) -%}
     select ranked.*
     from (
         select

@@ -74,6 +74,43 @@ def test_table_prints_memory_and_bounds():
     assert "bounds" not in bench.format_table(_result(with_floor=False))
 
 
+# per-node seconds of a main full build and of a small-catalogue build (tests in brackets)
+MAIN_NODES = {"stg_events": 50.0, "int_reco_lists": 10.0, "fct_sessions": 38.0, "tiny": 2.0, "x [test]": 99.0}
+SMALL_NODES = {"stg_events": 5.0, "int_reco_lists": 60.0, "fct_sessions": 4.0, "tiny": 0.5, "new_model": 0.5,
+               "x [test]": 1.0}
+
+
+def test_share_ratios_name_the_model_whose_share_grows_on_a_small_catalogue():
+    shares = bench.model_shares(SMALL_NODES)
+    assert sum(shares.values()) == pytest.approx(1.0) and "x [test]" not in shares
+    out = bench.share_ratios(SMALL_NODES, MAIN_NODES)
+    assert [r["node"] for r in out["slowest"]][:3] == ["int_reco_lists", "stg_events", "fct_sessions"]
+    worst = out["max_ratio"]
+    # 60 of 70 s of model time against 10 of 100 s: 0.857 / 0.1
+    assert worst["node"] == "int_reco_lists" and worst["share"] == pytest.approx(0.8571, abs=1e-4)
+    assert worst["main_share"] == pytest.approx(0.1) and worst["ratio"] == pytest.approx(8.57)
+    assert not out["meets"]
+    new = next(r for r in out["slowest"] if r["node"] == "new_model")
+    assert new["main_share"] is None and new["ratio"] is None
+    # the same shape of build at both sizes: every ratio 1, within the target
+    assert bench.share_ratios(MAIN_NODES, MAIN_NODES)["max_ratio"]["ratio"] == pytest.approx(1.0)
+    assert bench.share_ratios(MAIN_NODES, MAIN_NODES)["meets"]
+
+
+def test_table_prints_the_small_catalogue():
+    r = _result(with_floor=False)
+    r["small_catalogue"] = {"learners": 3000, "courses": 12, "full_build_s": 70.0, "nodes_s": SMALL_NODES,
+                            **bench.share_ratios(SMALL_NODES, MAIN_NODES)}
+    text = bench.format_table(r)
+    assert "small catalogue (3,000 learners, 12 courses): full build 70.0 s" in text
+    assert "60.00 s   85.7%  (10.0%, 8.6x)  int_reco_lists" in text
+    assert "largest share ratio (models with 5%+ of the small build): int_reco_lists 8.6x; target <= 3x: MISSES" in text
+    # a build spread over many models: none is compared, and none misses
+    even = {f"m{i}": 1.0 for i in range(40)}
+    r["small_catalogue"].update(bench.share_ratios(even, even))
+    assert "no model holds 5% of the small build: meets" in bench.format_table(r)
+
+
 def test_measured_dbt_run_reports_time_memory_and_temp_files(warehouse):
     # `dbt parse` loads the whole project (hundreds of MB resident) and leaves the warehouse alone
     out = bench.run_dbt_measured(["parse", "--quiet"], warehouse.env, f"{warehouse.target_path}_bench")

@@ -61,6 +61,20 @@ def test_same_seed_same_tables_other_seed_differs(env):
     assert fp3["learners"] != fp1["learners"]
 
 
+def test_a_small_catalogue(env):
+    """--courses 12 (lp bench's small catalogue): every course has many learners, each external
+    model's batch scores a course at most once per learner, and the default catalogue is unchanged."""
+    counts = generate(env, learners=300, seed=42, anchor=ANCHOR, progress=False, courses=12)
+    assert counts["courses"] == 12
+    assert scalar(env, "select count(distinct course_id) from raw.enrollments where course_id <= 12") == 12
+    assert scalar(env, "select count(*) from raw.enrollments where course_id > 12 and course_id < 1000") == 0
+    assert counts["model_scores"] > 0 and counts["events"] > 0
+    assert scalar(
+        env, "select count(*) - count(distinct (model_name, batch_id, learner_id, course_id)) from raw.model_scores"
+    ) == 0
+    assert generate(env, learners=300, seed=42, anchor=ANCHOR, progress=False)["courses"] == 40
+
+
 @pytest.fixture(scope="module")
 def generated(env):
     counts = generate(env, learners=2000, seed=42, anchor=ANCHOR, progress=False)

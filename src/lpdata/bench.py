@@ -6,7 +6,9 @@ Memory: peak resident memory of the generator and of each dbt build, and what Po
 to temporary files during each build. Bounds: the least any full build and any daily build of
 this DAG can take here (its fixed cost on a near-empty warehouse, plus one bare copy of the
 events), set against the targets, so the output says whether a target is reachable at all.
-Results go to artifacts/bench_<learners>.json (docs/benchmarks.md quotes them).
+Small catalogue: the same full build on 3,000 learners and 12 courses, each model's share of it
+against its share of the main full build, so a plan that only holds for one shape of the data
+shows. Results go to artifacts/bench_<learners>.json (docs/benchmarks.md quotes them).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from .dbt import dbt_failed, dbt_invocation, read_artifact
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 TARGET_INCREMENTAL_RATIO = 0.03
 TARGET_SCAN_EQUIVALENTS = 10.0
+# no model's share of the small-catalogue build above this many times its share of the main one
+TARGET_SHARE_RATIO = 3.0
 # one plain sequential scan: no parallel workers, no index (count(*) could use an index-only scan)
 SCAN_OPTIONS = (
     "-c max_parallel_workers_per_gather=0 -c enable_indexscan=off -c enable_indexonlyscan=off -c enable_bitmapscan=off"
@@ -47,6 +51,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threads", type=positive_int, help="dbt threads (default: profiles.yml)")
     p.add_argument("--no-floor", action="store_true",
                    help="skip the floor: the same dbt build on a near-empty warehouse (fixed cost of the DAG)")
+    p.add_argument("--no-small-catalogue", dest="small_catalogue", action="store_false",
+                   help=f"skip the small catalogue: the full build on {SMALL_LEARNERS:,} learners and "
+                   f"{SMALL_COURSES} courses, each model's share of it against its share of the main build")
     p.set_defaults(fn=_bench)
 
 
@@ -59,6 +66,7 @@ def _bench(args: argparse.Namespace) -> int:
         skip_generate=args.skip_generate,
         threads=args.threads,
         floor=not args.no_floor,
+        small_catalogue=args.small_catalogue,
     )
     print(format_table(result))
     return 0
@@ -240,6 +248,61 @@ def measure_floor(env: dict[str, str], target: str, dbt_extra: list[str], anchor
     return {"learners": FLOOR_LEARNERS, "full_build_s": round(full, 1), "daily_build_s": round(daily, 1), "nodes": nodes}
 
 
+SMALL_LEARNERS = 3_000
+SMALL_COURSES = 12
+# a model under this share of the small build is not compared: a model of a second or less is
+# mostly dbt's fixed cost per node, a far larger share of a 3,000-learner build than of the main
+# one, and the ratio of two such shares says nothing about its plan
+SMALL_MIN_SHARE = 0.05
+
+
+def model_shares(nodes_s: dict[str, float]) -> dict[str, float]:
+    """Each model's share of the build's model time (the sum of every model's execution time;
+    tests and other nodes, named with their kind in brackets by _node_timings, are left out)."""
+    models = {name: s for name, s in nodes_s.items() if not name.endswith("]")}
+    total = sum(models.values())
+    return {name: s / total for name, s in models.items()} if total > 0 else {}
+
+
+def share_ratios(small_nodes_s: dict[str, float], main_nodes_s: dict[str, float], top: int = 8) -> dict:
+    """The small build's slowest models, each with its share of that build, its share of the main
+    build and their ratio; and the largest ratio among the models holding at least SMALL_MIN_SHARE
+    of the small build (a model that takes 60% of it but 5% of the main build: 12x)."""
+    small, main = model_shares(small_nodes_s), model_shares(main_nodes_s)
+
+    def row(name: str) -> dict:
+        m = main.get(name)
+        return {"node": name, "seconds": small_nodes_s[name], "share": round(small[name], 4),
+                "main_share": round(m, 4) if m is not None else None,
+                "ratio": round(small[name] / m, 2) if m else None}
+
+    rows = [row(name) for name in sorted(small, key=lambda n: -small[n])]
+    compared = [r for r in rows if r["share"] >= SMALL_MIN_SHARE and r["ratio"] is not None]
+    worst = max(compared, key=lambda r: r["ratio"], default=None)
+    return {"slowest": rows[:top], "max_ratio": worst, "target_ratio": TARGET_SHARE_RATIO,
+            "meets": worst is None or worst["ratio"] <= TARGET_SHARE_RATIO}
+
+
+def measure_small_catalogue(env: dict[str, str], target: str, dbt_extra: list[str], anchor: dt.date | None,
+                            seed: int) -> dict:
+    """The full build on a small catalogue (SMALL_LEARNERS learners, SMALL_COURSES courses): many
+    learners per course, so the per-course relations are dense where the main case is sparse."""
+    from .generate import generate
+
+    small_env = dict(env)
+    small_env["PGDATABASE"] = f"{env['PGDATABASE']}_small"
+    db.ensure_database(small_env, recreate=True)
+    try:
+        generate(small_env, learners=SMALL_LEARNERS, seed=seed, anchor=anchor, progress=False, courses=SMALL_COURSES)
+        print(f"==> small catalogue: full build of {SMALL_LEARNERS:,} learners and {SMALL_COURSES} courses", flush=True)
+        measured = run_dbt_measured(["build", "--full-refresh", *dbt_extra], small_env, f"{target}_small")
+        nodes = _node_timings(f"{target}_small")
+    finally:
+        db.drop_database(small_env)
+    return {"learners": SMALL_LEARNERS, "courses": SMALL_COURSES, "full_build_s": measured["seconds"],
+            "nodes_s": nodes}
+
+
 def run(
     learners: int = 50_000,
     seed: int = 42,
@@ -248,6 +311,7 @@ def run(
     skip_generate: bool = False,
     threads: int | None = None,
     floor: bool = True,
+    small_catalogue: bool = True,
 ) -> dict:
     from .generate import append_days, generate
 
@@ -310,6 +374,11 @@ def run(
     if floor:
         out["floor"] = measure_floor(env, target, dbt_extra, anchor)
         out["bounds"] = bounds(scan=scan, full=full, copy=out["copy_events_s"], floor=out["floor"])
+        save()
+
+    if small_catalogue:
+        out["small_catalogue"] = measure_small_catalogue(env, target, dbt_extra, anchor, seed)
+        out["small_catalogue"].update(share_ratios(out["small_catalogue"]["nodes_s"], out["full_build"]["nodes_s"]))
 
     out["ratios"] = {
         "incremental_over_full": round(incr / full, 4),
@@ -422,5 +491,22 @@ def format_table(r: dict) -> str:
             f"{b['joint_daily_target_s']:.3f} s, {b['joint_shortfall_x']}x less than the daily floor: "
             f"{reach[b['joint_reachable']]}",
         ]
+    small = r.get("small_catalogue")
+    if small:
+        lines.append(
+            f"small catalogue ({small['learners']:,} learners, {small['courses']} courses): full build "
+            f"{small['full_build_s']:.1f} s; slowest models, share of its model time (share in the main full build):"
+        )
+        for row in small["slowest"]:
+            main = f"{100 * row['main_share']:.1f}%, {row['ratio']:.1f}x" if row["ratio"] is not None else "not in it"
+            lines.append(f"  {row['seconds']:8.2f} s  {100 * row['share']:5.1f}%  ({main})  {row['node']}")
+        worst = small["max_ratio"]
+        if worst:
+            lines.append(
+                f"  largest share ratio (models with {100 * SMALL_MIN_SHARE:g}%+ of the small build): {worst['node']} "
+                f"{worst['ratio']:.1f}x; target <= {small['target_ratio']:g}x: {ok[small['meets']]}"
+            )
+        else:
+            lines.append(f"  no model holds {100 * SMALL_MIN_SHARE:g}% of the small build: {ok[small['meets']]}")
     lines.append(f"written to {r.get('written_to')}")
     return "\n".join(lines)

@@ -1,9 +1,18 @@
 -- One row per candidate of every registered producer (macro recommendation_producers): run,
 -- learner, module, course, raw score (higher is better, positive), algorithm, anchor course.
 -- Adding a SQL producer: one model in producers/ and one line in the macro's list.
--- A view, not a table: it only unions the producers' tables, which int_reco_lists reads once;
--- materialising it would copy every candidate (millions of rows at scale) a second time.
-{{ config(materialized='view') }}
+-- A table, analyzed once built (dbt_project.yml), so that int_reco_lists is planned on its
+-- statistics: a union view has none of its own, and the planner, estimating a few rows where
+-- there are hundreds of thousands, chose a nested-loop anti join against the exclusions.
+-- Its unique index enforces one row per run × learner × module × course where it is written
+-- (each producer is unique on its key, and two producers must not share a module), so the lists
+-- need no deduplication (macros/unique_index.sql).
+{{
+    config(
+        materialized='table',
+        post_hook=["{{ unique_index(['learner_id', 'run_key', 'module', 'course_id']) }}"],
+    )
+}}
 
 {%- set producer_columns = [
     'run_key', 'learner_id', 'module', 'course_id', 'raw_score', 'algorithm', 'reason_course_id'

@@ -20,23 +20,31 @@ runs as (
     select * from {{ ref('int_reco_runs') }}
 ),
 
-latest_enrollments as (
-    select distinct on (runs.run_key, enrollments.learner_id, enrollments.course_id)
+enrollments_before_horizon as (
+    select
         runs.run_key,
         enrollments.learner_id,
         enrollments.course_id,
         (
             enrollments.unenrolled_at is null
             or enrollments.unenrolled_at >= runs.history_until_at
-        ) as is_enrolled
+        ) as is_enrolled,
+        row_number() over (
+            partition by enrollments.learner_id, runs.run_key, enrollments.course_id
+            order by enrollments.enrolled_at desc, enrollments.enrollment_id desc
+        ) as recency_rank
     from enrollments
     inner join runs on enrollments.enrolled_at < runs.history_until_at
-    order by
-        runs.run_key asc,
-        enrollments.learner_id asc,
-        enrollments.course_id asc,
-        enrollments.enrolled_at desc,
-        enrollments.enrollment_id desc
+),
+
+latest_enrollments as (
+    select
+        run_key,
+        learner_id,
+        course_id,
+        is_enrolled
+    from enrollments_before_horizon
+    where recency_rank = 1
 ),
 
 course_sizes as (

@@ -1,10 +1,12 @@
 -- One row per run × learner × module × rank: the shared contract every producer's candidates go
 -- through. It drops candidates for unknown or deleted learners (int_reco_learners), courses that
 -- are not recommendable in the run (retired, int_reco_catalogue), courses the learner is enrolled
--- in or has completed (int_reco_exclusions) and non-positive or null scores; keeps one row per
--- course (the best score); keeps the k best (ties broken by course_id); ranks them 1..k without
--- gaps; and normalises the score to 0..1 by dividing by the list's best raw score, which keeps it
--- non-increasing with rank (the best course scores 1).
+-- in or has completed (int_reco_exclusions) and non-positive or null scores; keeps the k best
+-- (ties broken by course_id); ranks them 1..k without gaps; and normalises the score to 0..1 by
+-- dividing by the list's best raw score, which keeps it non-increasing with rank (the best course
+-- scores 1). A course is a candidate at most once per list: int_reco_candidates' unique index.
+-- The windows are partitioned by learner_id first: the sort then compares integers before the
+-- two-valued run_key text (the same rows, in less time).
 
 with
 
@@ -58,34 +60,19 @@ eligible as (
         and candidates.raw_score > 0
 ),
 
-deduplicated as (
-    select distinct on (run_key, learner_id, module, course_id)
-        run_key,
-        learner_id,
-        module,
-        course_id,
-        raw_score,
-        algorithm,
-        reason_course_id
-    from eligible
-    order by
-        run_key asc, learner_id asc, module asc, course_id asc, raw_score desc, algorithm asc,
-        reason_course_id asc nulls first
-),
-
 ranked as (
     select
         *,
         row_number() over (
-            partition by run_key, learner_id, module order by raw_score desc, course_id asc
+            partition by learner_id, run_key, module order by raw_score desc, course_id asc
         ) as rank
-    from deduplicated
+    from eligible
 ),
 
 top_k as (
     select
         *,
-        max(raw_score) over (partition by run_key, learner_id, module) as best_raw_score
+        max(raw_score) over (partition by learner_id, run_key, module) as best_raw_score
     from ranked
     where rank <= {{ recommendation_k() }}
 ),

@@ -1,7 +1,15 @@
 -- One row per module × algorithm: offline quality on the temporal hold-out (the `holdout` run's
 -- lists, built from data before as_of minus 14 days, against the enrolments made after it) and
 -- online click-through from raw impressions.
+-- It reads the lists twice: the hold-out lists for the per-learner hits, and every list once for
+-- the per-module figures (served learners, hold-out coverage). Each CTE over the lists is read
+-- once, so PostgreSQL inlines it instead of copying the lists into a CTE buffer.
 with
+
+holdout_lists as (
+    select * from {{ ref('int_reco_lists') }}
+    where run_key = 'holdout'
+),
 
 lists as (
     select * from {{ ref('int_reco_lists') }}
@@ -21,11 +29,6 @@ online as (
 
 runs as (
     select * from {{ ref('int_reco_runs') }}
-),
-
-holdout_lists as (
-    select * from lists
-    where run_key = 'holdout'
 ),
 
 positions as (
@@ -93,32 +96,25 @@ holdout_catalogue_size as (
     where run_key = 'holdout' and is_recommendable
 ),
 
-coverage as (
-    select
-        holdout_lists.module,
-        holdout_lists.algorithm,
-        cast(count(distinct holdout_lists.course_id) as double precision)
-        / max(holdout_catalogue_size.n_courses) as coverage
-    from holdout_lists
-    cross join holdout_catalogue_size
-    group by holdout_lists.module, holdout_lists.algorithm
-),
-
-served as (
+listed_modules as (
+    -- every module × algorithm with a list in either run, in one pass over the lists: the learners
+    -- served live, and the courses of the hold-out lists (none: null, no coverage)
     select
         module,
         algorithm,
-        count(distinct learner_id) as n_learners_served
+        count(distinct case when run_key = 'live' then learner_id end) as n_learners_served,
+        nullif(count(distinct case when run_key = 'holdout' then course_id end), 0) as n_holdout_courses
     from lists
-    where run_key = 'live'
     group by module, algorithm
 ),
 
-listed_modules as (
-    select distinct
-        module,
-        algorithm
-    from lists
+coverage as (
+    select
+        listed_modules.module,
+        listed_modules.algorithm,
+        cast(listed_modules.n_holdout_courses as double precision) / holdout_catalogue_size.n_courses as coverage
+    from listed_modules
+    cross join holdout_catalogue_size
 ),
 
 module_algorithms as (
@@ -153,7 +149,7 @@ final as (
         cast(coalesce(online.impressions, 0) as bigint) as impressions,
         cast(online.clicks as double precision) / nullif(online.impressions, 0) as ctr,
         cast(coalesce(online.clicks, 0) as bigint) as clicks,
-        cast(coalesce(served.n_learners_served, 0) as integer) as n_learners_served,
+        cast(coalesce(listed_modules.n_learners_served, 0) as integer) as n_learners_served,
         cast({{ recommendation_k() }} as integer) as k,
         holdout_run.cutoff_at as holdout_cutoff_at
     from module_algorithms
@@ -166,10 +162,10 @@ final as (
         on
             module_algorithms.module = coverage.module
             and module_algorithms.algorithm = coverage.algorithm
-    left join served
+    left join listed_modules
         on
-            module_algorithms.module = served.module
-            and module_algorithms.algorithm = served.algorithm
+            module_algorithms.module = listed_modules.module
+            and module_algorithms.algorithm = listed_modules.algorithm
     left join online on module_algorithms.module = online.module
 )
 

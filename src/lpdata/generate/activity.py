@@ -162,6 +162,8 @@ def make_learners(world: World, rng: np.random.Generator, start_id: int, n: int)
     cp = world.cluster_pop[home][:, None]
     weights = np.where(in_home, 8.0 * world.popularity[None, :] / cp, world.popularity[None, :] / (1 - cp))
     pref = weighted_top_k(rng, weights, PREF_LEN)
+    if pref.shape[1] < PREF_LEN:  # a catalogue smaller than the list (--courses): the list repeats it
+        pref = pref[:, np.arange(PREF_LEN) % pref.shape[1]]
     enroller = rng.random(n) < 0.85
     first_enrol = np.minimum(signup + (rng.exponential(2.0, n) * DAY_US).astype(np.int64), A - 30 * MINUTE_US)
     p = np.clip(rng.lognormal(np.log(0.17), 0.6, n), 0.02, 0.6)
@@ -951,7 +953,7 @@ def make_model_scores(world: World, rng, L: Learners) -> dict[str, Col]:
     centroid = erng.normal(0, 1, (len(world.cluster_pop), EMBED_DIM))
     course_emb = centroid[world.cluster] + erng.normal(0, 0.5, (world.n_courses, EMBED_DIM))
     user_emb = 0.8 * centroid[L.home] + rng.normal(0, 0.6, (n, EMBED_DIM))
-    k = min(20, PREF_LEN)
+    k = min(20, PREF_LEN, world.n_courses)  # no course twice in a batch when the catalogue is small
     parts = []
     b2_learners = L.enroller & (L.signup < A - 3 * DAY_US - HOUR_US)
     for batch_id, (model, version, days, complete) in T.MODEL_BATCHES.items():

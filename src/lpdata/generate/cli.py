@@ -3,6 +3,7 @@
 Examples::
 
     python -m lpdata.generate --learners 10000 --seed 42 --anchor 2025-06-01
+    python -m lpdata.generate --learners 3000 --courses 12      # a small catalogue
     python -m lpdata.generate --append-days 1
 """
 
@@ -24,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42, help="random seed; same seed and anchor give identical tables (default: 42)")
     parser.add_argument("--anchor", type=iso_date, default=None,
                         help="UTC date the history ends at, YYYY-MM-DD (default: today)")
+    parser.add_argument("--courses", type=positive_int, default=None,
+                        help="number of courses (default: 40 up to 10k learners, then learners/250, at most 400)")
     parser.add_argument("--append-days", type=positive_int, default=None, metavar="K",
                         help="instead of regenerating, append K days of activity after max(raw.events.received_at)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace, env: dict[str, str]) -> dict[str, int]:
         counts = append_days(env, days=args.append_days, seed=args.seed, progress=args.progress)
     else:
         db.ensure_database(env)
-        counts = generate(env, learners=args.learners, seed=args.seed, anchor=args.anchor, progress=args.progress)
+        counts = generate(env, learners=args.learners, seed=args.seed, anchor=args.anchor, progress=args.progress,
+                          courses=args.courses)
     elapsed = time.perf_counter() - started
     rows = sum(v for k, v in counts.items() if k != "learners_deleted")
     width = max(map(len, counts))

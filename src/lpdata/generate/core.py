@@ -70,15 +70,17 @@ def generate(
     anchor: dt.date | None = None,
     progress: bool = True,
     block_size: int = BLOCK_LEARNERS,
+    courses: int | None = None,
 ) -> dict[str, int]:
     """Drop and recreate schema ``raw`` and fill every source table; returns row counts per table.
 
-    Deterministic: the same ``learners``, ``seed`` and ``anchor`` give identical tables.
+    Deterministic: the same ``learners``, ``seed``, ``anchor`` and ``courses`` give identical
+    tables. ``courses`` sets the catalogue's size (default: it grows with ``learners``).
     """
     if learners < 1:
         raise ValueError("learners must be at least 1")
     anchor = anchor or dt.datetime.now(dt.timezone.utc).date()
-    world = build_world(learners, seed, anchor)
+    world = build_world(learners, seed, anchor, courses=courses)
     counts = {name: 0 for name in ORDER}
     with db.connect(env) as conn:
         for stmt in create_statements():

@@ -94,12 +94,15 @@ class World:
         return self.item_type >= 2
 
 
-def build_world(learners: int, seed: int, anchor: dt.date) -> World:
+def build_world(learners: int, seed: int, anchor: dt.date, courses: int | None = None) -> World:
+    """The catalogue; ``courses`` overrides :func:`n_courses_for` (a small catalogue, say 12)."""
+    if courses is not None and courses < 1:
+        raise ValueError("courses must be at least 1")
     rng = np.random.default_rng([seed, 7_000_001])
     t_anchor = anchor_us(anchor)
     skills = read_seed("skills")
     messages = read_seed("coaching_messages")
-    n = n_courses_for(learners)
+    n = n_courses_for(learners) if courses is None else courses
     course_id = np.arange(1, n + 1, dtype=np.int64)
     domain = rng.permutation(np.arange(n) % len(DOMAINS))
     # co-view clusters: within each domain, consecutive runs of about CLUSTER_SIZE courses

@@ -12,14 +12,25 @@ similarities as (
     select * from {{ ref('int_reco_course_similarities') }}
 ),
 
+viewed as (
+    select
+        run_key,
+        learner_id,
+        course_id,
+        row_number() over (
+            partition by learner_id, run_key order by last_viewed_at desc, course_id asc
+        ) as recency_rank
+    from interactions
+    where last_viewed_at is not null
+),
+
 anchors as (
-    select distinct on (run_key, learner_id)
+    select
         run_key,
         learner_id,
         course_id as anchor_course_id
-    from interactions
-    where last_viewed_at is not null
-    order by run_key asc, learner_id asc, last_viewed_at desc, course_id asc
+    from viewed
+    where recency_rank = 1
 ),
 
 final as (

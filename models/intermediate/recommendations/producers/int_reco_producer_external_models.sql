@@ -27,15 +27,27 @@ catalogue as (
     select * from {{ ref('int_reco_catalogue') }}
 ),
 
-selected_batches as (
-    select distinct on (runs.run_key, batches.model_name)
+complete_batches as (
+    select
         runs.run_key,
         batches.model_name,
-        batches.batch_id
+        batches.batch_id,
+        row_number() over (
+            partition by runs.run_key, batches.model_name
+            order by batches.last_scored_at desc, batches.batch_id desc
+        ) as recency_rank
     from batches
     inner join runs on batches.last_scored_at < runs.history_until_at
     where batches.is_complete
-    order by runs.run_key asc, batches.model_name asc, batches.last_scored_at desc, batches.batch_id desc
+),
+
+selected_batches as (
+    select
+        run_key,
+        model_name,
+        batch_id
+    from complete_batches
+    where recency_rank = 1
 ),
 
 clamped as (
@@ -71,7 +83,7 @@ transformed as (
 ),
 
 pooled as (
-    {{ candidate_pool('transformed', partition_by=['run_key', 'module', 'learner_id']) }}
+    {{ candidate_pool('transformed', partition_by=['learner_id', 'run_key', 'module']) }}
 ),
 
 final as (
