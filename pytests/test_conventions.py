@@ -10,7 +10,7 @@ from conftest import project_copy, run_lp
 
 from lpdata import contracts
 from lpdata.dbt import read_artifact, run_dbt
-from lpdata.lint import BOUNCER_TARGET, run_bouncer
+from lpdata.lint import BOUNCER_TARGET, PYTHON_PATHS, SQL_PATHS, run_bouncer
 
 
 def test_dbt_bouncer_conventions_pass():
@@ -19,6 +19,13 @@ def test_dbt_bouncer_conventions_pass():
     result = run_bouncer(warn_error=True, capture=True)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     assert "All checks passed" in result.stdout
+
+
+def test_sql_and_python_lint_clean():
+    """`lp lint` on the project's SQL (sqlfluff) and Python (ruff); the conventions are the test above.
+    The test command runs the lint as these two tests, beside the warehouse builds."""
+    result = run_lp("lint", *SQL_PATHS, *PYTHON_PATHS)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
 
 
 def test_lint_checks_one_drafted_file_with_the_project_rules_and_fixes_it(tmp_path):

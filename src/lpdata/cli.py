@@ -67,14 +67,24 @@ def _dbt(args: argparse.Namespace) -> int:
     return run_dbt(args.dbt_args, env, check=False).returncode
 
 
+# The whole suite on every core: one pytest worker per core (pytest-xdist), each test module kept in
+# one worker (its module-scoped warehouse is built once). The lint is one of the tests
+# (pytests/test_conventions.py), so it runs beside the warehouse builds rather than before them.
+WHOLE_SUITE = ["--numprocesses", "auto", "--dist", "loadfile"]
+LINT_TESTS = ["pytests/test_conventions.py::test_sql_and_python_lint_clean",
+              "pytests/test_conventions.py::test_dbt_bouncer_conventions_pass"]
+
+
 def _test(args: argparse.Namespace) -> int:
-    """Every test: lint the SQL and Python, then pytest (which builds warehouses on real PostgreSQL).
-    --no-lint: pytest alone, for the loop on a few tests (the whole lint takes about a minute)."""
-    if not args.no_lint:
-        rc = lint.lint()
-        if rc != 0:
-            return rc
-    return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=PROJECT_ROOT)
+    """Every test, lint included, on real PostgreSQL. Without pytest arguments, the whole suite on
+    every core; with them (a module, -k, -x), pytest runs them as given, in one process.
+    --no-lint: leave out the lint tests."""
+    pytest_args = list(args.pytest_args) or WHOLE_SUITE
+    if args.no_lint:
+        pytest_args += [f"--deselect={test}" for test in LINT_TESTS]
+    if not db.uses_external_server():
+        db.pg_env()  # the embedded server is started once, before the workers that share it
+    return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=PROJECT_ROOT)
 
 
 def _contracts(args: argparse.Namespace) -> int:
@@ -153,8 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=lint.lint)
 
     p = sub.add_parser("test", help="lint and every test (pytest on real PostgreSQL)")
-    p.add_argument("--no-lint", action="store_true", help="skip the lint, run pytest alone (e.g. on a few tests)")
-    p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    p.add_argument("--no-lint", action="store_true", help="leave out the lint tests (sqlfluff, ruff, dbt-bouncer)")
+    p.add_argument("pytest_args", nargs="*",
+                   help="pytest arguments (after --), run as given in one process; none: the whole suite on every core")
     p.set_defaults(fn=_test)
 
     p = sub.add_parser(
