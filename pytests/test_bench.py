@@ -1,8 +1,9 @@
-"""`lp bench`: the bounds it prints against the targets, and its measured dbt runs.
+"""`lp bench`: the ratios it prints against the targets, its table, and its measured dbt runs and
+lookups.
 
 The benchmark itself runs for minutes to hours (docs/benchmarks.md); these tests check what decides
-its verdicts: the arithmetic of the bounds, and that a measured dbt run reports time, memory and
-PostgreSQL's temporary files on a real server.
+its verdicts: the arithmetic of the ratios, the table, and that a measured dbt run reports time,
+memory and PostgreSQL's temporary files and the lookup reads the published lists on a real server.
 """
 
 from __future__ import annotations
@@ -11,67 +12,116 @@ import pytest
 
 from lpdata import bench
 
-# a run at 500k learners: scan, full build, bare copy, floor full / daily
-RUN_500K = {"scan": 2.08, "full": 1158.0, "copy": 11.6, "floor": {"full_build_s": 19.4, "daily_build_s": 15.7}}
+# a run at 500k learners: scan, full build, daily run, floor full / daily
+RUN_500K = {"scan": 3.79, "full": 2181.0, "daily": 1935.0, "floor": {"full_build_s": 41.2, "daily_build_s": 34.7}}
 
 
-def test_bounds_of_a_run_at_500k():
-    b = bench.bounds(**RUN_500K)
-    # any full build: floor + one bare copy of the events = 31.0 s = 14.9 scans > 10 scans (20.8 s)
-    assert b["full_min_s"] == pytest.approx(31.0)
-    assert b["full_min_scans"] == pytest.approx(14.9)
-    assert b["full_target_s"] == pytest.approx(20.8)
-    assert not b["full_target_reachable"]
-    # the daily target alone (3% of 1,158 s = 34.7 s) is above the daily floor: not excluded by it
-    assert b["daily_target_s"] == pytest.approx(34.74)
-    assert b["daily_target_reachable"]
-    # both: 0.3 scans = 0.624 s for the whole daily run, 25x less than its floor
-    assert b["joint_daily_target_s"] == pytest.approx(0.624)
-    assert b["joint_shortfall_x"] == pytest.approx(25.2)
-    assert not b["joint_reachable"]
+def test_ratios_of_a_run_at_500k():
+    q = bench.ratios(learners=500_000, **RUN_500K)
+    assert q["full_data_work_s"] == pytest.approx(2139.8) and q["daily_data_work_s"] == pytest.approx(1900.3)
+    # (1935 - 34.7) / (2181 - 41.2): the daily run redoes 89% of the full build's data work
+    assert q["data_work_ratio"]["value"] == pytest.approx(0.8881, abs=1e-4)
+    assert q["data_work_ratio"]["target"] == 0.10 and q["data_work_ratio"]["meets"] is False
+    # 1935 / 34.7
+    assert q["daily_over_floor"]["value"] == pytest.approx(55.76)
+    assert q["daily_over_floor"]["applies"] and q["daily_over_floor"]["meets"] is False
+    # 2139.8 / 3.79
+    assert q["full_data_work_scans"]["value"] == pytest.approx(564.6)
+    assert q["full_data_work_scans"]["meets"] is False
 
 
-def test_joint_target_needs_both_bounds_met():
-    # a (hypothetical) slow scan: the daily floor fits in 0.3 scans, but the full floor does not fit in 10
-    b = bench.bounds(scan=60.0, full=5000.0, copy=700.0, floor={"full_build_s": 20.0, "daily_build_s": 15.0})
-    assert b["joint_daily_target_s"] == pytest.approx(18.0)
-    assert not b["full_target_reachable"]
-    assert not b["joint_reachable"]
-    b = bench.bounds(scan=60.0, full=5000.0, copy=100.0, floor={"full_build_s": 20.0, "daily_build_s": 15.0})
-    assert b["full_target_reachable"] and b["joint_reachable"]
+def test_ratios_within_the_targets_and_where_they_apply():
+    # data work 10 of 100 s, daily run 2x its floor, full data work 100 scans: all three on the target
+    q = bench.ratios(learners=50_000, scan=1.0, full=120.0, daily=20.0, floor={"full_build_s": 20.0, "daily_build_s": 10.0})
+    assert q["data_work_ratio"]["value"] == pytest.approx(0.10) and q["data_work_ratio"]["meets"]
+    assert q["daily_over_floor"]["value"] == pytest.approx(2.0) and q["daily_over_floor"]["meets"]
+    assert q["full_data_work_scans"]["value"] == pytest.approx(100.0) and q["full_data_work_scans"]["meets"]
+    # the 3x target is set for 500,000 learners and more: printed below, not applied
+    assert not q["daily_over_floor"]["applies"]
+    assert bench.ratios(learners=500_000, scan=1.0, full=120.0, daily=20.0,
+                        floor={"full_build_s": 20.0, "daily_build_s": 10.0})["daily_over_floor"]["applies"]
 
 
-def _result(with_floor: bool) -> dict:
+def test_ratios_without_data_work_have_no_verdict():
+    # a full build no slower than its floor (a tiny scale on a loaded machine): no data work ratio
+    q = bench.ratios(learners=300, scan=0.01, full=20.0, daily=19.0, floor={"full_build_s": 25.0, "daily_build_s": 18.0})
+    assert q["data_work_ratio"] == {"value": None, "target": 0.10, "meets": None}
+    assert q["full_data_work_scans"]["value"] == pytest.approx(-500.0)
+    assert q["daily_over_floor"]["value"] == pytest.approx(1.06)
+
+
+def test_percentile_is_the_nearest_rank():
+    values = [float(v) for v in range(100, 0, -1)]
+    assert bench.percentile(values, 0.50) == 50.0
+    assert bench.percentile(values, 0.99) == 99.0
+    assert bench.percentile(values, 1.0) == 100.0
+    assert bench.percentile([7.0], 0.99) == 7.0
+
+
+LOOKUP = {
+    "readers": 20, "seconds": 10.0, "learners_with_lists": 480_000, "lookups": 52_000, "lookups_per_s": 5200,
+    "rows_per_lookup": 31.5, "p50_ms": 2.04, "p99_ms": 12.5, "max_ms": 40.2, "target_p99_ms": 10.0, "meets": False,
+    "plan": ["Index Scan using course_recommendations_v1_pkey on course_recommendations_v1"], "uses_index": True,
+    "index_node": "Index Scan", "index": "course_recommendations_v1_pkey",
+    "table": "recommendations.course_recommendations_v1",
+    "learner_id_indexes": ["CREATE UNIQUE INDEX course_recommendations_v1_pkey ON ... (learner_id, module, rank)"],
+}
+
+
+def _result(with_floor: bool, learners: int = 500_000) -> dict:
     r = {
-        "learners": 1000, "seed": 42, "database": "x", "server_version": 150020, "server_release": "15.20",
+        "learners": learners, "seed": 42, "database": "x", "server_version": 150020, "server_release": "15.20",
         "generate": {"seconds": 2.0, "rows": 10, "events": 5, "rows_per_s": 5, "peak_rss_mb": 300.0},
-        "scan": {"seconds": 2.08, "events": 5},
-        "copy_events_s": 11.6,
+        "scan": {"seconds": RUN_500K["scan"], "events": 5},
+        "copy_events_s": 20.8,
         "database_mb": 1234,
-        "full_build": {"seconds": 1158.0, "dbt_peak_rss_mb": 400.0, "pg_temp_mb": 2048.0},
-        "incremental_build": {"seconds": 1195.0, "dbt_peak_rss_mb": 410.0, "pg_temp_mb": 1024.0,
+        "full_build": {"seconds": RUN_500K["full"], "dbt_peak_rss_mb": 400.0, "pg_temp_mb": 2048.0},
+        "incremental_build": {"seconds": RUN_500K["daily"], "dbt_peak_rss_mb": 410.0, "pg_temp_mb": 1024.0,
                               "slowest": [], "by_kind_s": {}},
-        "ratios": {"incremental_over_full": 1.032, "full_over_scan": 556.7},
-        "targets": {"incremental_over_full": 0.03, "full_over_scan": 10.0},
-        "meets": {"incremental_over_full": False, "full_over_scan": False},
+        "lookup": dict(LOOKUP),
     }
     if with_floor:
         r["floor"] = {"learners": 200, "nodes": 334, **RUN_500K["floor"]}
-        r["bounds"] = bench.bounds(**RUN_500K)
+        r["ratios"] = bench.ratios(learners=learners, scan=RUN_500K["scan"], full=RUN_500K["full"],
+                                   daily=RUN_500K["daily"], floor=RUN_500K["floor"])
     return r
 
 
-def test_table_prints_memory_and_bounds():
+def test_table_prints_each_ratio_with_its_target_and_verdict():
     text = bench.format_table(_result(with_floor=True))
-    assert text.startswith("Benchmark: 1,000 learners (seed 42), database x, PostgreSQL 15.20\n")
+    assert text.startswith("Benchmark: 500,000 learners (seed 42), database x, PostgreSQL 15.20\n")
+    assert "| floor (334 nodes, 200 learners): full / daily build | 41.2 s / 34.7 s | | |" in text
+    assert ("| data work ratio: (daily - daily floor) / (full - full floor) | (1935.0 - 34.7) / (2181.0 - 41.2) s "
+            "| 88.8% | <= 10%: MISSES |") in text
+    assert "| daily run over its floor: daily / daily floor | 1935.0 / 34.7 s | 55.8x | <= 3x: MISSES |" in text
+    assert ("| full data work in scans: (full - full floor) / scan | (2181.0 - 41.2) / 3.79 s | 564.6 scans "
+            "| <= 100 scans: MISSES |") in text
+    assert ("| lookup of one learner's lists, 20 concurrent readers, 10 s | p50 2.0 ms, p99 12.5 ms, max 40.2 ms "
+            "(52,000 lookups, 31.5 rows each) | 5,200 lookups/s | p99 <= 10 ms: MISSES |") in text
+    assert ("lookup plan (EXPLAIN as platform_reader): Index Scan using course_recommendations_v1_pkey; "
+            "indexes of recommendations.course_recommendations_v1 leading with learner_id: CREATE UNIQUE INDEX") in text
     assert "memory: generator 300 MB peak RSS; dbt 400 MB (full) / 410 MB (daily)" in text
     assert "PostgreSQL temporary files 2,048 MB (full) / 1,024 MB (daily)" in text
-    assert "full build  >= floor 19.4 s + bare copy 11.6 s = 31.0 s = 14.9 scans" in text
-    assert "target 10 scans = 20.80 s: UNREACHABLE" in text
-    assert "target 3% of this full build = 34.74 s: reachable" in text
-    assert "0.3 scans = 0.624 s, 25.2x less than the daily floor: UNREACHABLE" in text
-    # --no-floor: no bounds, the rest still prints
-    assert "bounds" not in bench.format_table(_result(with_floor=False))
+
+
+def test_table_marks_where_a_target_does_not_apply_and_without_the_floor():
+    r = _result(with_floor=True, learners=50_000)
+    assert "| 55.8x | <= 3x from 500,000 learners, not applied here: would miss |" in bench.format_table(r)
+    r["ratios"]["data_work_ratio"].update(value=None, meets=None)
+    assert "| n/a | <= 10%: no verdict |" in bench.format_table(r)
+    # --no-floor: no ratios, and the table says so; the lookup and the memory still print
+    text = bench.format_table(_result(with_floor=False))
+    assert "| ratios | not computed: they need the floor (run without --no-floor) | | |" in text
+    assert "data work" not in text and "p99 12.5 ms" in text and "memory: " in text
+
+
+def test_table_says_when_the_lookup_reads_no_index():
+    r = _result(with_floor=True)
+    r["lookup"].update(uses_index=False, index_node=None, index=None, learner_id_indexes=[],
+                       plan=["Sort  (cost=1..2 rows=30)", "  ->  Seq Scan on course_recommendations_v1"])
+    assert ("lookup plan (EXPLAIN as platform_reader): NO index (Sort  (cost=1..2 rows=30); ->  "
+            "Seq Scan on course_recommendations_v1); indexes of recommendations.course_recommendations_v1 "
+            "leading with learner_id: none") in bench.format_table(r)
 
 
 # per-node seconds of a main full build and of a small-catalogue build (tests in brackets)
@@ -120,3 +170,14 @@ def test_measured_dbt_run_reports_time_memory_and_temp_files(warehouse):
     with pytest.raises(RuntimeError, match="failed with exit code"):
         bench.run_dbt_measured(["--warn-error", "run", "--select", "no_such_model_anywhere"], warehouse.env,
                                f"{warehouse.target_path}_bench")
+
+
+def test_lookups_read_one_learners_lists_as_the_consumers_role_by_index(warehouse):
+    out = bench.measure_lookups(warehouse.env, seconds=0.5, readers=2)
+    assert out["learners_with_lists"] > 0 and out["lookups"] > 0
+    assert out["rows_per_lookup"] > 0
+    assert 0 < out["p50_ms"] <= out["p99_ms"] <= out["max_ms"]
+    assert out["table"] == "recommendations.course_recommendations_v1"
+    # the published table's key (learner_id, module, rank) and its learner_id index both lead with learner_id
+    assert len(out["learner_id_indexes"]) == 2
+    assert out["uses_index"], out["plan"]
