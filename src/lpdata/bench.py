@@ -563,6 +563,12 @@ def ratios(learners: int, scan: float, full: float, daily: float, floor: dict) -
     }
 
 
+def plan_nodes(plan: list[str]) -> str:
+    """An EXPLAIN plan's nodes, outermost first, without costs: "Sort <- Index Scan using i on t"."""
+    nodes = [line.strip().removeprefix("->").strip().split("  (cost=")[0] for line in plan if "(cost=" in line]
+    return " <- ".join(nodes)
+
+
 def _verdict(meets: bool | None) -> str:
     return {True: "meets", False: "MISSES", None: "no verdict"}[meets]
 
@@ -647,7 +653,7 @@ def format_table(r: dict) -> str:
             f"{app['learners_touched']:,} learners with new rows | {100 * app['learners_touched_share']:.1f}% of learners | |"
         )
     lines += _ratio_rows(r)
-    lines = [line for line in lines if line] + ["", "Slowest nodes of the incremental daily build (run_results.json):"]
+    lines = [line for line in lines[:2]] + [line for line in lines[2:] if line] + ["", "Slowest nodes of the incremental daily build (run_results.json):"]
     for row in r["incremental_build"]["slowest"]:
         lines.append(f"  {row['seconds']:8.2f} s  {row['kind']:<10} {row['node']}")
     lines.append(f"time by node kind (incremental): {r['incremental_build']['by_kind_s']}")
@@ -661,10 +667,10 @@ def format_table(r: dict) -> str:
         )
     look = r.get("lookup")
     if look and look.get("lookups"):
-        where = f"{look['index_node']} using {look['index']}" if look["uses_index"] else "NO index (" + "; ".join(
-            line.strip() for line in look["plan"][:2]) + ")"
         lines.append(
-            f"lookup plan (EXPLAIN as {READER_ROLE}): {where}; indexes of {look['table']} leading with learner_id: "
+            f"lookup plan (EXPLAIN as {READER_ROLE}): {plan_nodes(look['plan'])}: "
+            + (f"reads {look['index']}" if look["uses_index"] else "reads NO index")
+            + f"; indexes of {look['table']} leading with learner_id: "
             + ("; ".join(look["learner_id_indexes"]) or "none")
         )
     small = r.get("small_catalogue")
