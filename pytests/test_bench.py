@@ -43,11 +43,15 @@ def test_ratios_within_the_targets_and_where_they_apply():
 
 
 def test_ratios_without_data_work_have_no_verdict():
-    # a full build no slower than its floor (a tiny scale on a loaded machine): no data work ratio
+    # a full build faster than its floor (a tiny scale on a loaded machine): no data work ratio
     q = bench.ratios(learners=300, scan=0.01, full=20.0, daily=19.0, floor={"full_build_s": 25.0, "daily_build_s": 18.0})
     assert q["data_work_ratio"] == {"value": None, "target": 0.10, "meets": None}
-    assert q["full_data_work_scans"]["value"] == pytest.approx(-500.0)
-    assert q["daily_over_floor"]["value"] == pytest.approx(1.06)
+    assert q["full_data_work_scans"]["value"] == pytest.approx(-500.0) and q["full_data_work_scans"]["meets"] is None
+    assert q["daily_over_floor"]["value"] == pytest.approx(1.06) and q["daily_over_floor"]["meets"]
+    # a daily run faster than its floor (noise at a tiny scale): a value, no verdict
+    q = bench.ratios(learners=3000, scan=0.02, full=28.2, daily=26.9, floor={"full_build_s": 25.4, "daily_build_s": 31.3})
+    assert q["data_work_ratio"]["value"] == pytest.approx(-1.5714, abs=1e-4) and q["data_work_ratio"]["meets"] is None
+    assert q["full_data_work_scans"]["value"] == pytest.approx(140.0) and q["full_data_work_scans"]["meets"] is False
 
 
 def test_percentile_is_the_nearest_rank():

@@ -538,8 +538,9 @@ def ratios(learners: int, scan: float, full: float, daily: float, floor: dict) -
 
     A build's data work is its time minus the floor's build of the same kind (the DAG's fixed
     cost, measured on FLOOR_LEARNERS learners): what the build spends because of the data. A
-    ratio whose denominator is not positive (a full build no slower than its floor, which only a
-    tiny scale or a loaded machine gives) is None, and so is its verdict.
+    build faster than its floor has no data work to measure (only a tiny scale or a loaded
+    machine gives one: the difference is noise), so a ratio over such a figure has no verdict;
+    over a full build no slower than its floor, no value either.
     """
     full_work = full - floor["full_build_s"]
     daily_work = daily - floor["daily_build_s"]
@@ -547,19 +548,19 @@ def ratios(learners: int, scan: float, full: float, daily: float, floor: dict) -
     over_floor = daily / floor["daily_build_s"] if floor["daily_build_s"] > 0 else None
     scans = full_work / scan if scan > 0 else None
 
-    def verdict(value, target):
-        return None if value is None else value <= target
+    def verdict(value, target, measurable=True):
+        return None if value is None or not measurable else value <= target
 
     return {
         "full_data_work_s": round(full_work, 1),
         "daily_data_work_s": round(daily_work, 1),
         "data_work_ratio": {"value": None if data_work is None else round(data_work, 4),
-                            "target": TARGET_DATA_WORK_RATIO, "meets": verdict(data_work, TARGET_DATA_WORK_RATIO)},
+                            "target": TARGET_DATA_WORK_RATIO, "meets": verdict(data_work, TARGET_DATA_WORK_RATIO, daily_work >= 0)},
         "daily_over_floor": {"value": None if over_floor is None else round(over_floor, 2),
                              "target": TARGET_DAILY_OVER_FLOOR, "applies": learners >= DAILY_OVER_FLOOR_FROM,
                              "meets": verdict(over_floor, TARGET_DAILY_OVER_FLOOR)},
         "full_data_work_scans": {"value": None if scans is None else round(scans, 1),
-                                 "target": TARGET_DATA_WORK_SCANS, "meets": verdict(scans, TARGET_DATA_WORK_SCANS)},
+                                 "target": TARGET_DATA_WORK_SCANS, "meets": verdict(scans, TARGET_DATA_WORK_SCANS, full_work > 0)},
     }
 
 
