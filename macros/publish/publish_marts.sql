@@ -221,6 +221,10 @@
     {%- set targets = [] -%}
     {%- set copy_sql -%}
         begin;
+        -- each copy reads its mart from the first page, so a published mart keeps the order its
+        -- model stored it in (course_recommendations: key order, for per-learner lookups); a
+        -- synchronized scan would start where an earlier scan of the table left off
+        set local synchronize_seqscans = off;
         create schema if not exists {{ schema_q }};
         grant usage on schema {{ schema_q }} to {{ var('reader_role') }};
         {% for node in nodes -%}
