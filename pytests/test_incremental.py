@@ -119,6 +119,7 @@ def test_incremental_run_equals_full_refresh(incremental_warehouse):
     import datetime as dt
 
     from conftest import ANCHOR, published_relations
+
     from lpdata.generate import append_days
 
     wh = incremental_warehouse

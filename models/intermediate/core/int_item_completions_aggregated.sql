@@ -41,7 +41,12 @@ mapping_changed as (
     select
         coalesce(
             (select mapping.course_items_digest from mapping)
-            != (select stored.course_items_digest from {{ this }} as stored limit 1),
+            -- the same on every row: the first by the key index
+            != (
+                select state_rows.course_items_digest from {{ this }} as state_rows
+                order by state_rows.learner_id
+                limit 1
+            ),
             true
         ) as is_changed
 ),
@@ -110,7 +115,7 @@ final as (
     union all
     select
         key_only.*,
-        cast(null as {{ dbt.type_string() }}) as course_items_digest
+        cast(null as text) as course_items_digest
     from key_only
     {% endif %}
 )
