@@ -53,15 +53,17 @@ mapping_changed as (
         ) as is_changed
 ),
 
-recomputed_learners as (
+learners_with_new_events as (
     {{ learners_with_new_events() }}
+),
+
+recomputed_learners as (
+    -- the learners whose stored rows are replaced
+    select learners_with_new_events.learner_id from learners_with_new_events
     union
-    -- a new mapping: every learner stored or with an event (a one-time filter, skipped otherwise)
-    select learner_id from {{ this }}
+    -- a new mapping: every learner stored too (a one-time filter, skipped otherwise)
+    select state_rows.learner_id from {{ this }} as state_rows
     where (select mapping_changed.is_changed from mapping_changed)
-    union
-    select learner_id from {{ ref('base_player__events') }}
-    where learner_id is not null and (select mapping_changed.is_changed from mapping_changed)
 ),
 {% endif %}
 
@@ -69,7 +71,10 @@ events as (
     select events.*
     from {{ ref('stg_player__events') }} as events
     {% if is_incremental() %}
-    inner join recomputed_learners on events.learner_id = recomputed_learners.learner_id
+    -- a new mapping: every learner's events
+    where
+        (select mapping_changed.is_changed from mapping_changed)
+        or events.learner_id in (select learners_with_new_events.learner_id from learners_with_new_events)
     {% endif %}
 ),
 
