@@ -206,3 +206,75 @@ def test_redelivery_after_the_lookback_window_is_still_a_duplicate(incremental_w
     assert wh.scalar(
         "select count(*) from (select event_id from staging.stg_player__events group by 1 having count(*) > 1) d"
     ) == 0
+
+
+def test_the_learner_state_follows_a_lost_event_and_a_catalogue_edit(incremental_warehouse):
+    """A learner whose only event is taken by an earlier-received copy of it (for another learner)
+    loses their state rows; an item moved to another course is counted for its new course. After
+    each, an incremental run of the learner state tables equals their full refresh."""
+    import datetime as dt
+
+    from conftest import ANCHOR
+
+    wh = incremental_warehouse
+    state = [f"intermediate.{name}" for name in LEARNER_STATE_TABLES]
+    selection = ["--select", *(f"+{name}" for name in LEARNER_STATE_TABLES)]
+    as_of = dt.datetime.fromisoformat(wh.vars.get("as_of") or f"{ANCHOR.isoformat()}T00:00:00+00:00")
+
+    def assert_incremental_equals_full_refresh() -> None:
+        wh.dbt("build", *selection)
+        incremental = {rel: mart_hash(wh, rel) for rel in state}
+        wh.dbt("build", "--full-refresh", "--select", *LEARNER_STATE_TABLES)
+        assert incremental == {rel: mart_hash(wh, rel) for rel in state}
+
+    def rows_of(learner_id: int) -> list[int]:
+        return [wh.scalar(f"select count(*) from {rel} where learner_id = {learner_id}") for rel in state]
+
+    learner, other = wh.query(
+        "select max(learner_id) + 1, min(learner_id) from staging.stg_platform__learners where not is_deleted"
+    )[0]
+    first_course = wh.scalar("select min(course_id) from staging.stg_platform__courses")
+    item = wh.scalar("select min(item_id) from staging.stg_platform__course_items where course_id > %s", (first_course,))
+    with wh.connect() as conn:
+        # a new learner (a copy of another's profile) with one completion, received an hour ago
+        conn.execute(
+            "create temp table new_learner as select * from raw.learners where learner_id = %s limit 1", (other,)
+        )
+        conn.execute("update new_learner set learner_id = %s", (learner,))
+        conn.execute("insert into raw.learners select * from new_learner")
+        conn.execute(
+            "insert into raw.events values (gen_random_uuid(), %s, 'item_complete', null, %s, %s, %s, '{}')",
+            (learner, item, as_of - dt.timedelta(hours=2), as_of - dt.timedelta(hours=1)),
+        )
+    assert_incremental_equals_full_refresh()
+    assert rows_of(learner) == [1, 1, 1]
+
+    with wh.connect() as conn:
+        # the same event delivered for another learner, received a minute before the stored copy:
+        # it becomes the first delivery, the new learner's copy a duplicate
+        conn.execute(
+            """
+            insert into raw.events
+            select event_id, %s, event_type, course_id, item_id, occurred_at, received_at - interval '1 minute', properties
+            from raw.events where learner_id = %s
+            """,
+            (other, learner),
+        )
+    assert_incremental_equals_full_refresh()
+    assert rows_of(learner) == [0, 0, 0]
+
+    with wh.connect() as conn:
+        # a catalogue edit: a copy of the item in the first course supersedes it
+        conn.execute(
+            """
+            insert into raw.course_items
+            select item_id, %s, module_index, item_index, item_type, is_graded, estimated_minutes
+            from raw.course_items where item_id = %s
+            """,
+            (first_course, item),
+        )
+    assert_incremental_equals_full_refresh()
+    assert wh.scalar(
+        "select count(*) from intermediate.int_item_completions_aggregated where item_id = %s and course_id = %s",
+        (item, first_course),
+    ) > 0
