@@ -33,10 +33,6 @@ def incremental_warehouse():
     return build_warehouse("incr", learners=600)
 
 
-# every incremental model of the project (whatever its folder) and what it is built from
-INCREMENTAL_SELECTION = "+config.materialized:incremental"
-
-
 def write_model_batches(wh) -> None:
     """What data scientists' offline jobs do between two runs (append_days writes no scores): finish
     the partial batch mf_als-b3, write a new batch with duplicated rows, and rows without a key."""
@@ -78,26 +74,89 @@ def write_model_batches(wh) -> None:
     assert finished > 0 and new_batch > 0
 
 
+# the learner state tables: per-learner aggregates an incremental run updates only for the
+# learners with new deliveries (models/intermediate/core/_core__state.md)
+LEARNER_STATE_TABLES = (
+    "int_learner_activity_aggregated",
+    "int_learner_course_activity_aggregated",
+    "int_item_completions_aggregated",
+)
+
+
+def mart_hash(wh, relation: str) -> tuple[int, str]:
+    """Row count and md5 of all rows of a published mart, in the order of their text."""
+    return tuple(
+        wh.query(f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {relation} as t")[0]
+    )
+
+
+def warehouse_hashes(wh, models, marts) -> dict[str, tuple[int, str]]:
+    return {name: content_hash(wh, rel, key) for name, rel, key in models} | {rel: mart_hash(wh, rel) for rel in marts}
+
+
+def row_versions(wh, relation: str) -> list[str]:
+    """The transaction ids that wrote the table's rows (xmin): a row an incremental run rewrote has a
+    new one, a row it kept has its old one."""
+    return [r[0] for r in wh.query(f"select distinct xmin::text from {relation}")]
+
+
+def rewritten(wh, relation: str, versions: list[str]) -> tuple[int, int, int, int]:
+    """Rows and learners the last run wrote (an xmin not among `versions`), and all of them."""
+    return tuple(
+        wh.query(
+            f"select count(*) filter (where xmin::text <> all(%s)), "
+            f"count(distinct learner_id) filter (where xmin::text <> all(%s)), count(*), count(distinct learner_id) "
+            f"from {relation}",
+            (versions, versions),
+        )[0]
+    )
+
+
 def test_incremental_run_equals_full_refresh(incremental_warehouse):
-    """EVERY incremental model (discovered from the manifest) equals its full refresh after new days."""
+    """EVERY incremental model (discovered from the manifest) and every published mart equal a full
+    refresh after 1, 7 and 30 appended days, and the learner state tables rewrite only the
+    learners with new deliveries."""
+    import datetime as dt
+
+    from conftest import ANCHOR, published_relations
+
     from lpdata.generate import append_days
 
     wh = incremental_warehouse
     models = incremental_models(wh)
-    assert any(name == "base_player__events" for name, _, _ in models)
+    names = {name for name, _, _ in models}
+    assert {"base_player__events", *LEARNER_STATE_TABLES} <= names
+    marts = published_relations(wh.artifact("manifest.json"))
+    assert marts
+    relations = {name: rel for name, rel, _ in models}
     before = {name: content_hash(wh, rel, key) for name, rel, key in models}
 
-    append_days(wh.env, days=2, progress=False)
-    write_model_batches(wh)
-    wh.dbt("build", "--select", INCREMENTAL_SELECTION)
-    after_incremental = {name: content_hash(wh, rel, key) for name, rel, key in models}
-    assert after_incremental["base_player__events"][0] > before["base_player__events"][0]
-    assert after_incremental["base_recommender__model_scores"][0] > before["base_recommender__model_scores"][0]
+    appended = 0
+    for days in (1, 6, 23):
+        append_days(wh.env, days=days, progress=False)
+        appended += days
+        if appended == 1:
+            write_model_batches(wh)
+        # a daily run's as_of follows the data (the appended deliveries are not in the future)
+        wh.vars["as_of"] = f"{(ANCHOR + dt.timedelta(days=appended)).isoformat()}T00:00:00+00:00"
+        versions = {name: row_versions(wh, relations[name]) for name in LEARNER_STATE_TABLES}
 
-    wh.dbt("build", "--select", INCREMENTAL_SELECTION, "--full-refresh")
-    after_full = {name: content_hash(wh, rel, key) for name, rel, key in models}
-    differing = sorted(name for name in after_full if after_incremental[name] != after_full[name])
-    assert not differing, f"incremental run differs from a full refresh for: {differing}"
+        wh.dbt("build")
+        after_incremental = warehouse_hashes(wh, models, marts)
+        if appended == 1:
+            assert after_incremental["base_player__events"][0] > before["base_player__events"][0]
+            assert after_incremental["base_recommender__model_scores"][0] > before["base_recommender__model_scores"][0]
+        for name in LEARNER_STATE_TABLES:
+            rows, learners, all_rows, all_learners = rewritten(wh, relations[name], versions[name])
+            print(f"{appended} days, {name}: rewrote {rows} of {all_rows} rows, {learners} of {all_learners} learners")
+            assert 0 < rows < all_rows, f"{name} after {appended} days: rewrote {rows} of {all_rows} rows"
+            assert 0 < learners < all_learners
+
+        wh.dbt("build", "--full-refresh")
+        after_full = warehouse_hashes(wh, models, marts)
+        assert after_full.keys() == after_incremental.keys()
+        differing = sorted(name for name in after_full if after_incremental[name] != after_full[name])
+        assert not differing, f"after {appended} days, the incremental run differs from a full refresh for: {differing}"
 
 
 def test_a_partial_build_after_new_data_runs_only_the_reconciliations_of_its_sources(incremental_warehouse):
@@ -147,3 +206,75 @@ def test_redelivery_after_the_lookback_window_is_still_a_duplicate(incremental_w
     assert wh.scalar(
         "select count(*) from (select event_id from staging.stg_player__events group by 1 having count(*) > 1) d"
     ) == 0
+
+
+def test_the_learner_state_follows_a_lost_event_and_a_catalogue_edit(incremental_warehouse):
+    """A learner whose only event is taken by an earlier-received copy of it (for another learner)
+    loses their state rows; an item moved to another course is counted for its new course. After
+    each, an incremental run of the learner state tables equals their full refresh."""
+    import datetime as dt
+
+    from conftest import ANCHOR
+
+    wh = incremental_warehouse
+    state = [f"intermediate.{name}" for name in LEARNER_STATE_TABLES]
+    selection = ["--select", *(f"+{name}" for name in LEARNER_STATE_TABLES)]
+    as_of = dt.datetime.fromisoformat(wh.vars.get("as_of") or f"{ANCHOR.isoformat()}T00:00:00+00:00")
+
+    def assert_incremental_equals_full_refresh() -> None:
+        wh.dbt("build", *selection)
+        incremental = {rel: mart_hash(wh, rel) for rel in state}
+        wh.dbt("build", "--full-refresh", "--select", *LEARNER_STATE_TABLES)
+        assert incremental == {rel: mart_hash(wh, rel) for rel in state}
+
+    def rows_of(learner_id: int) -> list[int]:
+        return [wh.scalar(f"select count(*) from {rel} where learner_id = {learner_id}") for rel in state]
+
+    learner, other = wh.query(
+        "select max(learner_id) + 1, min(learner_id) from staging.stg_platform__learners where not is_deleted"
+    )[0]
+    first_course = wh.scalar("select min(course_id) from staging.stg_platform__courses")
+    item = wh.scalar("select min(item_id) from staging.stg_platform__course_items where course_id > %s", (first_course,))
+    with wh.connect() as conn:
+        # a new learner (a copy of another's profile) with one completion, received an hour ago
+        conn.execute(
+            "create temp table new_learner as select * from raw.learners where learner_id = %s limit 1", (other,)
+        )
+        conn.execute("update new_learner set learner_id = %s", (learner,))
+        conn.execute("insert into raw.learners select * from new_learner")
+        conn.execute(
+            "insert into raw.events values (gen_random_uuid(), %s, 'item_complete', null, %s, %s, %s, '{}')",
+            (learner, item, as_of - dt.timedelta(hours=2), as_of - dt.timedelta(hours=1)),
+        )
+    assert_incremental_equals_full_refresh()
+    assert rows_of(learner) == [1, 1, 1]
+
+    with wh.connect() as conn:
+        # the same event delivered for another learner, received a minute before the stored copy:
+        # it becomes the first delivery, the new learner's copy a duplicate
+        conn.execute(
+            """
+            insert into raw.events
+            select event_id, %s, event_type, course_id, item_id, occurred_at, received_at - interval '1 minute', properties
+            from raw.events where learner_id = %s
+            """,
+            (other, learner),
+        )
+    assert_incremental_equals_full_refresh()
+    assert rows_of(learner) == [0, 0, 0]
+
+    with wh.connect() as conn:
+        # a catalogue edit: a copy of the item in the first course supersedes it
+        conn.execute(
+            """
+            insert into raw.course_items
+            select item_id, %s, module_index, item_index, item_type, is_graded, estimated_minutes
+            from raw.course_items where item_id = %s
+            """,
+            (first_course, item),
+        )
+    assert_incremental_equals_full_refresh()
+    assert wh.scalar(
+        "select count(*) from intermediate.int_item_completions_aggregated where item_id = %s and course_id = %s",
+        (item, first_course),
+    ) > 0

@@ -1,12 +1,79 @@
--- One row per learner × course item the learner completed, with the first completion time.
-with
+{#
+    One row per learner × course item the learner completed, with the first completion time.
 
-events as (
-    select * from {{ ref('stg_player__events') }}
-),
+    A learner state table (docs block `learner_state`): an incremental run recomputes, from all
+    their staged events, only the learners with a delivery received since the state's watermark
+    minus events_lookback_days (macros/learner_state.sql), and replaces their rows; a learner left
+    with no completion loses them (a key-only row, strategy replace_keys). The first run and a full
+    refresh aggregate every learner. Exact: pytests/test_incremental.py compares every run with a
+    full refresh.
+    The item -> course mapping (course, graded) is part of every row, so the state records the
+    mapping it was built with (course_items_digest, the same on every row): a run that finds the
+    catalogue's mapping changed (an item moved, regraded, added or withdrawn; a catalogue edit,
+    rare next to daily runs) recomputes every learner, as a full refresh would.
+#}
+-- depends_on: {{ ref('base_player__events') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='learner_id',
+        incremental_strategy='replace_keys',
+        key_only_when_null='item_id',
+        on_schema_change='fail',
+        indexes=[{'columns': ['last_received_at']}],
+        post_hook=["{{ unique_index(['learner_id', 'item_id']) }}"],
+    )
+}}
+
+with
 
 items as (
     select * from {{ ref('stg_platform__course_items') }}
+),
+
+mapping as (
+    select {{ course_items_digest('items') }} as course_items_digest
+    from items
+),
+
+{% if is_incremental() %}
+mapping_changed as (
+    select
+        coalesce(
+            (select mapping.course_items_digest from mapping)
+            -- the same on every row: the first by the key index
+            != (
+                select state_rows.course_items_digest from {{ this }} as state_rows
+                order by state_rows.learner_id
+                limit 1
+            ),
+            true
+        ) as is_changed
+),
+
+learners_with_new_events as (
+    {{ learners_with_new_events() }}
+),
+
+recomputed_learners as (
+    -- the learners whose stored rows are replaced
+    select learners_with_new_events.learner_id from learners_with_new_events
+    union
+    -- a new mapping: every learner stored too (a one-time filter, skipped otherwise)
+    select state_rows.learner_id from {{ this }} as state_rows
+    where (select mapping_changed.is_changed from mapping_changed)
+),
+{% endif %}
+
+events as (
+    select events.*
+    from {{ ref('stg_player__events') }} as events
+    {% if is_incremental() %}
+    -- a new mapping: every learner's events
+    where
+        (select mapping_changed.is_changed from mapping_changed)
+        or events.learner_id in (select learners_with_new_events.learner_id from learners_with_new_events)
+    {% endif %}
 ),
 
 completions as (
@@ -16,11 +83,46 @@ completions as (
         items.course_id,
         items.is_graded,
         min(events.occurred_at) as first_completed_at,
-        count(*) as n_completions
+        count(*) as n_completions,
+        max(events.received_at) as last_received_at
     from events
     inner join items on events.item_id = items.item_id
     where events.event_type = 'item_complete'
     group by events.learner_id, events.item_id, items.course_id, items.is_graded
+),
+
+{% if is_incremental() %}
+key_only as (
+    -- recomputed learners without a completion: their stored rows go
+    select
+        recomputed_learners.learner_id,
+        cast(null as bigint) as item_id,
+        cast(null as bigint) as course_id,
+        cast(null as boolean) as is_graded,
+        cast(null as timestamptz) as first_completed_at,
+        cast(null as bigint) as n_completions,
+        cast(null as timestamptz) as last_received_at
+    from recomputed_learners
+    where not exists (
+        select 1 from completions
+        where completions.learner_id = recomputed_learners.learner_id
+    )
+),
+{% endif %}
+
+final as (
+    select
+        completions.*,
+        mapping.course_items_digest
+    from completions
+    cross join mapping
+    {% if is_incremental() %}
+    union all
+    select
+        key_only.*,
+        cast(null as text) as course_items_digest
+    from key_only
+    {% endif %}
 )
 
-select * from completions
+select * from final

@@ -1,13 +1,81 @@
--- One row per learner × course with any event about the course (directly or through one of its
--- items): first and last activity and event counts by type.
-with
+{#
+    One row per learner × course with any event about the course (directly or through one of its
+    items): first and last activity, event counts by type, and the receipt of the newest event
+    aggregated.
 
-events as (
-    select * from {{ ref('stg_player__events') }}
-),
+    A learner state table (docs block `learner_state`): an incremental run recomputes, from all
+    their staged events, only the learners with a delivery received since the state's watermark
+    minus events_lookback_days (macros/learner_state.sql), and replaces their rows; a learner left
+    with no event about a course loses them (a key-only row, strategy replace_keys). The first run
+    and a full refresh aggregate every learner. Exact: pytests/test_incremental.py compares every
+    run with a full refresh.
+    An item event counts for the item's course, so the state records the item -> course mapping
+    it was built with (course_items_digest, the same on every row): a run that finds the
+    catalogue's mapping changed (an item moved, added or withdrawn; a catalogue edit, rare next to
+    daily runs) recomputes every learner, as a full refresh would.
+#}
+-- depends_on: {{ ref('base_player__events') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='learner_id',
+        incremental_strategy='replace_keys',
+        key_only_when_null='course_id',
+        on_schema_change='fail',
+        indexes=[{'columns': ['last_received_at']}],
+        post_hook=["{{ unique_index(['learner_id', 'course_id']) }}"],
+    )
+}}
+
+with
 
 items as (
     select * from {{ ref('stg_platform__course_items') }}
+),
+
+mapping as (
+    select {{ course_items_digest('items') }} as course_items_digest
+    from items
+),
+
+{% if is_incremental() %}
+mapping_changed as (
+    select
+        coalesce(
+            (select mapping.course_items_digest from mapping)
+            -- the same on every row: the first by the key index
+            != (
+                select state_rows.course_items_digest from {{ this }} as state_rows
+                order by state_rows.learner_id
+                limit 1
+            ),
+            true
+        ) as is_changed
+),
+
+learners_with_new_events as (
+    {{ learners_with_new_events() }}
+),
+
+recomputed_learners as (
+    -- the learners whose stored rows are replaced
+    select learners_with_new_events.learner_id from learners_with_new_events
+    union
+    -- a new mapping: every learner stored too (a one-time filter, skipped otherwise)
+    select state_rows.learner_id from {{ this }} as state_rows
+    where (select mapping_changed.is_changed from mapping_changed)
+),
+{% endif %}
+
+events as (
+    select events.*
+    from {{ ref('stg_player__events') }} as events
+    {% if is_incremental() %}
+    -- a new mapping: every learner's events
+    where
+        (select mapping_changed.is_changed from mapping_changed)
+        or events.learner_id in (select learners_with_new_events.learner_id from learners_with_new_events)
+    {% endif %}
 ),
 
 events_with_course as (
@@ -16,6 +84,7 @@ events_with_course as (
         coalesce(events.course_id, items.course_id) as course_id,
         events.event_type,
         events.occurred_at,
+        events.received_at,
         events.event_type = 'course_view' and events.course_id is not null as is_course_view
     from events
     left join items on events.item_id = items.item_id
@@ -30,10 +99,47 @@ aggregated as (
         count(*) as n_events,
         count(*) filter (where event_type = 'course_view') as n_course_views,
         count(*) filter (where event_type = 'item_complete') as n_item_completes,
-        min(occurred_at) filter (where is_course_view) as first_viewed_at
+        min(occurred_at) filter (where is_course_view) as first_viewed_at,
+        max(received_at) as last_received_at
     from events_with_course
     where course_id is not null
     group by learner_id, course_id
+),
+
+{% if is_incremental() %}
+key_only as (
+    -- recomputed learners without an event about a course: their stored rows go
+    select
+        recomputed_learners.learner_id,
+        cast(null as bigint) as course_id,
+        cast(null as timestamptz) as first_activity_at,
+        cast(null as timestamptz) as last_activity_at,
+        cast(null as bigint) as n_events,
+        cast(null as bigint) as n_course_views,
+        cast(null as bigint) as n_item_completes,
+        cast(null as timestamptz) as first_viewed_at,
+        cast(null as timestamptz) as last_received_at
+    from recomputed_learners
+    where not exists (
+        select 1 from aggregated
+        where aggregated.learner_id = recomputed_learners.learner_id
+    )
+),
+{% endif %}
+
+final as (
+    select
+        aggregated.*,
+        mapping.course_items_digest
+    from aggregated
+    cross join mapping
+    {% if is_incremental() %}
+    union all
+    select
+        key_only.*,
+        cast(null as text) as course_items_digest
+    from key_only
+    {% endif %}
 )
 
-select * from aggregated
+select * from final

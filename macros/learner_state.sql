@@ -1,0 +1,90 @@
+{#
+    Learner state tables: per-learner aggregates of the staged events, kept between builds and
+    recomputed only for the learners with new input (the docs block `learner_state` describes the
+    pattern; models/intermediate/core/_core__state.md).
+
+    learner_state_window_start(received_at_column): the start of the window an incremental run
+    re-reads: the latest receipt the state reflects (its `received_at_column`, the receipt of the
+    newest event a stored row aggregates) minus `events_lookback_days`, as base_player__events
+    computes its own. Receipts later than as_of allows (received_in_future) are left out of the
+    maximum, as there. An empty state gives -infinity: every learner.
+#}
+{% macro learner_state_window_start(received_at_column='last_received_at') -%}
+    {#- dbt's cross-database macros; the SQL linter's Jinja templater has no dbt namespace: plain SQL there -#}
+    {%- set latest = 'max(' ~ received_at_column ~ ')' -%}
+    {%- set window_start = latest ~ " - interval '" ~ var('events_lookback_days') ~ " days'" -%}
+    {%- if dbt is defined -%}
+        {%- set window_start = dbt.dateadd('day', -1 * var('events_lookback_days'), latest) -%}
+    {%- endif -%}
+    (
+        select coalesce({{ window_start }}, cast('-infinity' as timestamptz))
+        from {{ this }}
+        where {{ received_at_column }} <= {{ latest_plausible_at() }}
+    )
+{%- endmacro %}
+
+
+{#
+    learners_with_new_events(received_at_column): a query of the learners whose staged events may
+    differ from what the state reflects: every learner with a delivery of any status received in
+    the window. base_player__events only writes rows received in its own window, which starts no
+    earlier than this one (its watermark is at least the state's), so a staged event that appeared
+    (new, renumbered first, or a received_in_future delivery as_of caught up with) or disappeared
+    (a copy renumbered into a duplicate) since the state was written has a row here, valid or not.
+    Deliveries without a plausible receipt time are never valid, so they change no state.
+#}
+{% macro learners_with_new_events(received_at_column='last_received_at') -%}
+    select distinct learner_id
+    from {{ ref('base_player__events') }}
+    where
+        learner_id is not null
+        and received_at >= {{ learner_state_window_start(received_at_column) }}
+{%- endmacro %}
+
+
+{#
+    course_items_digest(items): an md5 of the item -> course mapping (item_id, course_id,
+    is_graded) of the relation or CTE `items`, one value. A state table built through the mapping
+    stores it on every row; an incremental run that finds another one recomputes every learner.
+#}
+{% macro course_items_digest(items='items') -%}
+    {#- dbt's cross-database macros; the SQL linter's Jinja templater has no dbt namespace: plain SQL there -#}
+    {%- set columns = [items ~ '.item_id', items ~ '.course_id', items ~ '.is_graded'] -%}
+    {%- if dbt is defined -%}
+        {%- set casts = [] -%}
+        {%- for column in columns -%}
+            {%- do casts.append(dbt.cast(column, dbt.type_string())) -%}
+        {%- endfor -%}
+        {%- set row = dbt.concat([casts[0], "':'", casts[1], "':'", casts[2]]) -%}
+        {{ dbt.hash(dbt.listagg(row, "','", 'order by ' ~ columns[0])) }}
+    {%- else -%}
+        md5(string_agg(cast({{ columns[0] }} as text) || ':' || cast({{ columns[1] }} as text) || ':' || cast({{ columns[2] }} as text), ',' order by {{ columns[0] }}))
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    Incremental strategy `replace_keys`: delete every stored row of the keys (`unique_key`) the new
+    rows name, then insert the new rows except the key-only ones (null in the config's
+    `key_only_when_null` column). A learner whose events no longer give a row (every valid event of
+    theirs became a duplicate) is named by a key-only row, so their stored rows go; delete+insert
+    would keep them.
+#}
+{% macro get_incremental_replace_keys_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set unique_key = arg_dict['unique_key'] -%}
+    {%- set unique_key = [unique_key] if unique_key is string else unique_key -%}
+    {%- set marker = config.require('key_only_when_null') -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where ({{ unique_key | join(', ') }}) in (
+        select {{ unique_key | join(', ') }}
+        from {{ source }}
+    );
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }}
+    from {{ source }}
+    where {{ marker }} is not null
+{%- endmacro %}
