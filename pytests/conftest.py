@@ -22,6 +22,10 @@ import pytest
 from lpdata import PROJECT_ROOT, contracts, db
 from lpdata.dbt import read_artifact, run_dbt
 
+# dbt's log file per pytest worker: two processes rotating one logs/dbt.log rename it under each other
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.setdefault("DBT_LOG_PATH", str(PROJECT_ROOT / "logs" / f'pytest_{os.environ["PYTEST_XDIST_WORKER"]}'))
+
 TEST_LEARNERS = int(os.environ.get("LP_TEST_LEARNERS", "3000"))
 TEST_SEED = 42
 # A fixed anchor (end of the synthetic history, and the builds' as_of) makes every result reproducible.
