@@ -208,6 +208,23 @@ def machine_server(dbname: str | None = None) -> dict[str, str]:
     return env
 
 
+# The modules that take longest first (each builds warehouses for minutes), so that with one module
+# per worker (lp test) no long module starts last while the other worker idles; the rest follow in
+# their usual order.
+LONGEST_FIRST = [
+    "test_cli", "test_incremental", "test_conventions", "test_publishing", "test_foundation",
+    "test_reliability", "test_experimentation", "test_contract_layer", "test_hostile_input", "test_odcs",
+]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item) -> int:
+        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a module, and among the rest, the collected order stays
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Drop the test databases unless LP_KEEP_TEST_DB is set (to inspect a failure)."""
     if os.environ.get("LP_KEEP_TEST_DB"):
