@@ -88,3 +88,61 @@
     from {{ source }}
     where {{ marker }} is not null
 {%- endmacro %}
+
+
+{#
+    learner_state_mapped_events(items): the CTEs of a learner state table built through the
+    item -> course mapping (the relation or CTE `items`, stg_platform__course_items), ending with
+    `events`, the staged events to aggregate:
+    - mapping: course_items_digest of `items`, stored on every row;
+    - incremental runs only: mapping_changed (the stored digest, the same on every row and read as
+      the first by the key index, differs or the state is empty), learners_with_new_events, and
+      recomputed_learners (the learners whose stored rows are replaced: those with new events and,
+      after a mapping change, every learner stored);
+    - events: every staged event on a first run, a full refresh or after a mapping change, else
+      the events of the learners with new events, filtered by a hashed look-up of them rather than
+      a join with recomputed_learners (a union whose estimate, every learner, planned a sort and
+      merge join).
+#}
+{% macro learner_state_mapped_events(items='items') -%}
+mapping as (
+    select {{ course_items_digest(items) }} as course_items_digest
+    from {{ items }}
+),
+
+{% if is_incremental() %}
+mapping_changed as (
+    select
+        coalesce(
+            (select mapping.course_items_digest from mapping)
+            != (
+                select state_rows.course_items_digest from {{ this }} as state_rows
+                order by state_rows.learner_id
+                limit 1
+            ),
+            true
+        ) as is_changed
+),
+
+learners_with_new_events as (
+    {{ learners_with_new_events() }}
+),
+
+recomputed_learners as (
+    select learners_with_new_events.learner_id from learners_with_new_events
+    union
+    select state_rows.learner_id from {{ this }} as state_rows
+    where (select mapping_changed.is_changed from mapping_changed)
+),
+{% endif %}
+
+events as (
+    select events.*
+    from {{ ref('stg_player__events') }} as events
+    {% if is_incremental() %}
+    where
+        (select mapping_changed.is_changed from mapping_changed)
+        or events.learner_id in (select learners_with_new_events.learner_id from learners_with_new_events)
+    {% endif %}
+)
+{%- endmacro %}

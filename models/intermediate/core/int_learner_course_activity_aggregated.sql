@@ -33,50 +33,8 @@ items as (
     select * from {{ ref('stg_platform__course_items') }}
 ),
 
-mapping as (
-    select {{ course_items_digest('items') }} as course_items_digest
-    from items
-),
-
-{% if is_incremental() %}
-mapping_changed as (
-    select
-        coalesce(
-            (select mapping.course_items_digest from mapping)
-            -- the same on every row: the first by the key index
-            != (
-                select state_rows.course_items_digest from {{ this }} as state_rows
-                order by state_rows.learner_id
-                limit 1
-            ),
-            true
-        ) as is_changed
-),
-
-learners_with_new_events as (
-    {{ learners_with_new_events() }}
-),
-
-recomputed_learners as (
-    -- the learners whose stored rows are replaced
-    select learners_with_new_events.learner_id from learners_with_new_events
-    union
-    -- a new mapping: every learner stored too (a one-time filter, skipped otherwise)
-    select state_rows.learner_id from {{ this }} as state_rows
-    where (select mapping_changed.is_changed from mapping_changed)
-),
-{% endif %}
-
-events as (
-    select events.*
-    from {{ ref('stg_player__events') }} as events
-    {% if is_incremental() %}
-    -- a new mapping: every learner's events
-    where
-        (select mapping_changed.is_changed from mapping_changed)
-        or events.learner_id in (select learners_with_new_events.learner_id from learners_with_new_events)
-    {% endif %}
-),
+-- mapping, recomputed_learners (incremental runs) and the events to aggregate
+{{ learner_state_mapped_events('items') }},
 
 events_with_course as (
     select
