@@ -107,8 +107,11 @@ def _sqlfluff(paths: list[str], fix: bool) -> int:
     # sqlfluff's worker pool (.sqlfluff: processes) often ends with a harmless "leaked semaphore"
     # warning of Python's resource tracker (sqlfluff issue 4080): not a finding, so not shown
     warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore:resource_tracker:UserWarning"]))
+    # sqlfluff itself, with each macro file compiled once per process rather than once per linted
+    # file (lpdata/sqlfluff_cached.py): the same findings in a third of the CPU
     return subprocess.call(
-        [sys.executable, "-m", "sqlfluff", "fix" if fix else "lint", "--config", str(PROJECT_ROOT / ".sqlfluff"), *paths],
+        [sys.executable, "-m", "lpdata.sqlfluff_cached", "fix" if fix else "lint", "--config",
+         str(PROJECT_ROOT / ".sqlfluff"), *paths],
         cwd=PROJECT_ROOT,
         env={**os.environ, "PYTHONWARNINGS": warnings},
     )
