@@ -226,9 +226,12 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Drop the test databases unless LP_KEEP_TEST_DB is set (to inspect a failure)."""
+    """Drop the test databases unless LP_KEEP_TEST_DB is set (to inspect a failure); the controller
+    (or the only process) drops the shared templates, after every worker has finished."""
     if os.environ.get("LP_KEEP_TEST_DB"):
         return
+    if not hasattr(session.config, "workerinput"):
+        _drop_templates()
     for env in _CREATED:
         try:
             db.drop_database(env)
@@ -236,18 +239,101 @@ def pytest_sessionfinish(session, exitstatus):
             print(f"could not drop {env['PGDATABASE']}: {exc}")
 
 
+def _run_id() -> str:
+    """One id per test command, the same in its xdist workers (set before they start)."""
+    return os.environ["LP_TEST_RUN"]
+
+
+def pytest_configure(config):
+    # the controller (or the only process) names the run; workers inherit it through the environment
+    if not hasattr(config, "workerinput"):
+        os.environ.setdefault("LP_TEST_RUN", str(os.getpid()))
+
+
+# Full builds that several test modules start from, built once per test command (whichever worker
+# asks first builds it, the others wait for it) and copied per module as a database template:
+# a copy takes under a second where a build takes 15 to 30 s, mostly dbt's own work per node.
+SHARED_SCALES = (600, TEST_LEARNERS)
+
+
+def _template(learners: int) -> tuple[str, str]:
+    """The database and target path of the shared full build at this scale, built on first use."""
+    import fcntl
+    import tempfile
+
+    from lpdata.generate import generate
+
+    name = f"lp_tpl_{learners}_{_run_id()}"
+    target_path = str(PROJECT_ROOT / f"target_pytest_{name}")
+    lock = Path(tempfile.gettempdir()) / f"{name}.lock"
+    with open(lock, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        if handle.read() != "built":
+            env = dict(db.pg_env()) | {"PGDATABASE": name}
+            db.ensure_database(env, recreate=True)
+            generate(env, learners=learners, seed=TEST_SEED, anchor=ANCHOR, progress=False)
+            run_dbt(["build", "--vars", json.dumps({"as_of": _as_of(ANCHOR)})], env, target_path=target_path)
+            handle.seek(0)
+            handle.truncate()
+            handle.write("built")
+            handle.flush()
+    return name, target_path
+
+
+def _copy_artifacts(source: str, dest: Path, template: str, dbname: str) -> None:
+    """The template's dbt artifacts as its copy's own: they name the copy's database (the manifest's
+    nodes carry it, and `state:modified` compares it). Its saved parse is left out: it names the
+    template's database too, so the copy's first dbt command parses afresh."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("partial_parse.msgpack"))
+    for path in dest.rglob("*"):
+        if path.suffix in {".json", ".sql"}:
+            text = path.read_text()
+            if template in text:
+                path.write_text(text.replace(template, dbname))
+
+
+def _drop_templates() -> None:
+    import tempfile
+
+    env = dict(db.pg_env())
+    with db.connect(env | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
+        names = [r[0] for r in conn.execute(
+            "select datname from pg_database where datname like %s", (f"lp_tpl_%_{_run_id()}",)
+        ).fetchall()]
+    for name in names:
+        db.drop_database(env, name)
+        shutil.rmtree(PROJECT_ROOT / f"target_pytest_{name}", ignore_errors=True)
+        (Path(tempfile.gettempdir()) / f"{name}.lock").unlink(missing_ok=True)
+
+
+def _as_of(anchor: dt.date) -> str:
+    return f"{anchor.isoformat()}T00:00:00+00:00"
+
+
 def build_warehouse(
     name: str, learners: int, select: str | None = None, *, anchor: dt.date = ANCHOR, build: bool = True
 ) -> Warehouse:
     """A warehouse in its own database: synthetic data up to anchor, then `dbt build` (of `select`
     when given; none with build=False). Tests that change data (incremental, faults, publishing)
-    build their own."""
+    build their own. A full build at a shared scale (SHARED_SCALES) is a copy of that scale's
+    template, with the template's dbt artifacts."""
     from lpdata.generate import generate
 
-    env = make_database(f"lp_test_{name}_{_worker()}")
-    generate(env, learners=learners, seed=TEST_SEED, anchor=anchor, progress=False)
-    as_of = f"{anchor.isoformat()}T00:00:00+00:00"
-    wh = Warehouse(env=env, target_path=f"target_pytest_{name}_{_worker()}", vars={"as_of": as_of})
+    target_path = f"target_pytest_{name}_{_worker()}"
+    dbname = f"lp_test_{name}_{_worker()}"
+    wh = Warehouse(env={}, target_path=target_path, vars={"as_of": _as_of(anchor)})
+    if build and select is None and anchor == ANCHOR and learners in SHARED_SCALES:
+        template, template_target = _template(learners)
+        env = dict(db.pg_env()) | {"PGDATABASE": dbname}
+        db.ensure_database(env, recreate=True, template=template)
+        _CREATED.append(env)
+        _copy_artifacts(template_target, PROJECT_ROOT / target_path, template, dbname)
+        wh.env = env
+        return wh
+    wh.env = make_database(dbname)
+    generate(wh.env, learners=learners, seed=TEST_SEED, anchor=anchor, progress=False)
     if build:
         wh.dbt("build", *(["--select", select] if select else []))
     return wh

@@ -107,7 +107,7 @@ def test_lp_rebuild_restores_a_source_that_no_longer_reconciles():
     fails and names `lp rebuild -s <base model>`; that command rebuilds the model from raw and what is
     built on it, with the as_of of the warehouse's last build, publishing as usual, and the
     reconciliation passes again."""
-    wh = build_warehouse("rebuild", learners=300, select="@base_recommender__model_scores")
+    wh = build_warehouse("rebuild", learners=600)
     with wh.connect() as conn:
         deleted = conn.execute(
             "delete from raw.model_scores where ctid in (select ctid from raw.model_scores limit 5)"
@@ -199,7 +199,7 @@ def test_lp_ci_builds_a_changed_metric_and_its_children_only_after_the_contracts
     """Slim CI: one experiment metric's SQL changed since the main build; `lp ci --state <its target>`
     runs the breaking-change gate, then builds that metric and what is built on it, deferring every
     unchanged parent to the main build's relations."""
-    wh = build_warehouse("ci", learners=300)
+    wh = build_warehouse("ci", learners=600)
     state = tmp_path / "state"
     state.mkdir()
     for name in ("manifest.json", "run_results.json"):

@@ -117,7 +117,7 @@ def test_deprecated_version_keeps_its_published_column_order(warehouse):
 
 @pytest.fixture(scope="module")
 def wap_warehouse():
-    return build_warehouse("wap", learners=400, select="+path:models/marts/core")
+    return build_warehouse("wap", learners=600)
 
 
 def _snapshot(wh, relation):

@@ -38,7 +38,7 @@ STAMP_LEARNER = 980000
 
 @pytest.fixture(scope="module")
 def wh():
-    return build_warehouse("publishing", learners=300)
+    return build_warehouse("publishing", learners=600)
 
 
 def reader_connection(wh, **kwargs) -> psycopg.Connection:

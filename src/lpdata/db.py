@@ -139,15 +139,20 @@ def sqlalchemy_url(env: dict[str, str], schema: str | None = None) -> str:
     return f"{url}?{urlencode(query, safe='/')}" if query else url
 
 
-def ensure_database(env: dict[str, str], dbname: str | None = None, recreate: bool = False) -> None:
-    """Create the target database if it does not exist (drop it first with recreate=True)."""
+def ensure_database(
+    env: dict[str, str], dbname: str | None = None, recreate: bool = False, template: str | None = None
+) -> None:
+    """Create the target database if it does not exist (drop it first with recreate=True), as a copy
+    of the database `template` when given (which nobody may be connected to)."""
     dbname = dbname or env["PGDATABASE"]
     with psycopg.connect(conninfo(env, "postgres"), autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
         if exists and recreate:
             conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(dbname)))
             exists = None
-        if not exists:
+        if not exists and template:
+            conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(dbname), sql.Identifier(template)))
+        elif not exists:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
 
 
