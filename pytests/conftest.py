@@ -6,6 +6,7 @@ the embedded PostgreSQL. Each pytest worker gets its own database, so runs never
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -26,6 +27,10 @@ from lpdata.dbt import read_artifact, run_dbt
 if "PYTEST_XDIST_WORKER" in os.environ:
     os.environ.setdefault("DBT_LOG_PATH", str(PROJECT_ROOT / "logs" / f'pytest_{os.environ["PYTEST_XDIST_WORKER"]}'))
 
+# dbt's log file at warn: its debug lines (every query) cost about a second of a full build's 15,
+# and a failing test shows dbt's console output in its assertion
+os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")
+
 TEST_LEARNERS = int(os.environ.get("LP_TEST_LEARNERS", "3000"))
 TEST_SEED = 42
 # A fixed anchor (end of the synthetic history, and the builds' as_of) makes every result reproducible.
@@ -39,6 +44,10 @@ class Warehouse:
     env: dict[str, str]
     target_path: str
     vars: dict = field(default_factory=dict)
+    # dbt's unit tests read fixtures, not the warehouse's data: they run in the warehouse's first
+    # build (each shared template's) and in every lp command a test runs; the later builds a test
+    # makes leave them out (17 unit tests, about a sixth of a full build)
+    unit_tests: bool = False
 
     @property
     def dbname(self) -> str:
@@ -96,6 +105,8 @@ class Warehouse:
         extra = list(args)
         if self.vars and args and args[0] in {"build", "run", "test", "seed", "compile", "show", "docs"}:
             extra += ["--vars", json.dumps(self.vars)]
+        if args and args[0] == "build" and not self.unit_tests:
+            extra += ["--exclude-resource-type", "unit_test"]
         return extra
 
     def dbt(self, *args: str, check: bool = True, capture: bool = True, project_dir: Path = PROJECT_ROOT):
@@ -208,12 +219,14 @@ def machine_server(dbname: str | None = None) -> dict[str, str]:
     return env
 
 
-# The modules that take longest first (each builds warehouses for minutes), so that with one module
-# per worker (lp test) no long module starts last while the other worker idles; the rest follow in
-# their usual order.
+# The modules that take longest first (each builds warehouses for a minute or two), so that no
+# long module starts last while the other worker idles (lp test runs them in this order:
+# --no-loadscope-reorder); the first two build the two shared templates side by side. The rest
+# follow in their usual order.
 LONGEST_FIRST = [
-    "test_cli", "test_incremental", "test_conventions", "test_publishing", "test_foundation",
-    "test_reliability", "test_experimentation", "test_contract_layer", "test_hostile_input", "test_odcs",
+    "test_incremental", "test_foundation", "test_cli", "test_experimentation", "test_conventions",
+    "test_publishing", "test_reliability", "test_hostile_input", "test_docs_site", "test_report",
+    "test_coaching", "test_contract_layer", "test_odcs", "test_recommendations",
 ]
 
 
@@ -335,7 +348,7 @@ def build_warehouse(
     wh.env = make_database(dbname)
     generate(wh.env, learners=learners, seed=TEST_SEED, anchor=anchor, progress=False)
     if build:
-        wh.dbt("build", *(["--select", select] if select else []))
+        dataclasses.replace(wh, unit_tests=True).dbt("build", *(["--select", select] if select else []))
     return wh
 
 

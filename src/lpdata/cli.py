@@ -68,9 +68,10 @@ def _dbt(args: argparse.Namespace) -> int:
 
 
 # The whole suite on every core: one pytest worker per core (pytest-xdist), each test module kept in
-# one worker (its module-scoped warehouse is built once). The lint is one of the tests
-# (pytests/test_conventions.py), so it runs beside the warehouse builds rather than before them.
-WHOLE_SUITE = ["--numprocesses", "auto", "--dist", "loadfile"]
+# one worker (its module-scoped warehouse is built once), the modules in the order the suite gives
+# them (longest first, pytests/conftest.py) rather than by their number of tests. The lint is one
+# of the tests (pytests/test_conventions.py), so it runs beside the warehouse builds.
+WHOLE_SUITE = ["--numprocesses", "auto", "--dist", "loadfile", "--no-loadscope-reorder"]
 LINT_TESTS = ["pytests/test_conventions.py::test_sql_and_python_lint_clean",
               "pytests/test_conventions.py::test_dbt_bouncer_conventions_pass"]
 
