@@ -224,7 +224,7 @@ def machine_server(dbname: str | None = None) -> dict[str, str]:
 # --no-loadscope-reorder); the first two build the two shared templates side by side. The rest
 # follow in their usual order.
 LONGEST_FIRST = [
-    "test_incremental", "test_foundation", "test_cli", "test_experimentation", "test_conventions",
+    "test_incremental", "test_foundation", "test_conventions", "test_cli", "test_experimentation",
     "test_publishing", "test_reliability", "test_hostile_input", "test_docs_site", "test_report",
     "test_coaching", "test_contract_layer", "test_odcs", "test_recommendations",
 ]
