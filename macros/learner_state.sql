@@ -91,20 +91,30 @@
 
 
 {#
-    learner_state_mapped_events(items): the CTEs of a learner state table built through the
-    item -> course mapping (the relation or CTE `items`, stg_platform__course_items), ending with
-    `events`, the staged events to aggregate:
+    learner_state_mapped_events(items, key_column): the CTEs of a learner state table keyed by
+    learner × `key_column` (item_id or course_id, an item event counting for its item's course)
+    and built through the item -> course mapping (the relation or CTE `items`,
+    stg_platform__course_items), ending with `events`, the staged events to aggregate, each with
+    its `key_id`:
     - mapping: course_items_digest of `items`, stored on every row;
     - incremental runs only: mapping_changed (the stored digest, the same on every row and read as
-      the first by the key index, differs or the state is empty), learners_with_new_events, and
-      recomputed_learners (the learners whose stored rows are replaced: those with new events and,
-      after a mapping change, every learner stored);
+      the first by the key index, differs or the state is empty), keys_with_new_events (every
+      learner × key with a delivery of any status received in the window: a staged event that
+      appeared or disappeared has such a delivery, with its own learner and key, as for
+      learners_with_new_events), and recomputed_keys (the keys whose stored rows are replaced:
+      those with new events and, after a mapping change, every key stored);
     - events: every staged event on a first run, a full refresh or after a mapping change, else
-      the events of the learners with new events, filtered by a hashed look-up of them rather than
-      a join with recomputed_learners (a union whose estimate, every learner, planned a sort and
-      merge join).
+      the events of the keys with new events: the learners among them first, by a hashed look-up
+      (a join with a union whose estimate, every learner, planned a sort and merge join), then
+      the keys.
+    An appended day touches a few percent of the learner × key rows where it touches most
+    learners within the window, so the state is replaced per key rather than per learner.
 #}
-{% macro learner_state_mapped_events(items='items') -%}
+{% macro learner_state_mapped_events(items='items', key_column='item_id') -%}
+{%- set key_of = {
+    'item_id': 'delivery.item_id',
+    'course_id': 'coalesce(delivery.course_id, ' ~ items ~ '.course_id)',
+} -%}
 mapping as (
     select {{ course_items_digest(items) }} as course_items_digest
     from {{ items }}
@@ -124,25 +134,58 @@ mapping_changed as (
         ) as is_changed
 ),
 
-learners_with_new_events as (
-    {{ learners_with_new_events() }}
+keys_with_new_events as (
+    select distinct
+        delivery.learner_id,
+        {{ key_of[key_column] }} as key_id
+    from {{ ref('base_player__events') }} as delivery
+    {% if key_column == 'course_id' -%}
+    left join {{ items }} on delivery.item_id = {{ items }}.item_id
+    {% endif -%}
+    where
+        delivery.learner_id is not null
+        and delivery.received_at >= {{ learner_state_window_start() }}
 ),
 
-recomputed_learners as (
-    select learners_with_new_events.learner_id from learners_with_new_events
+recomputed_keys as (
+    select
+        keys_with_new_events.learner_id,
+        keys_with_new_events.key_id
+    from keys_with_new_events
+    where keys_with_new_events.key_id is not null
     union
-    select state_rows.learner_id from {{ this }} as state_rows
+    select
+        state_rows.learner_id,
+        state_rows.{{ key_column }} as key_id
+    from {{ this }} as state_rows
     where (select mapping_changed.is_changed from mapping_changed)
 ),
 {% endif %}
 
-events as (
-    select events.*
-    from {{ ref('stg_player__events') }} as events
+events_with_key as (
+    select
+        delivery.*,
+        {{ key_of[key_column] }} as key_id
+    from {{ ref('stg_player__events') }} as delivery
+    {% if key_column == 'course_id' -%}
+    left join {{ items }} on delivery.item_id = {{ items }}.item_id
+    {% endif -%}
     {% if is_incremental() %}
     where
         (select mapping_changed.is_changed from mapping_changed)
-        or events.learner_id in (select learners_with_new_events.learner_id from learners_with_new_events)
+        or delivery.learner_id in (select keys_with_new_events.learner_id from keys_with_new_events)
+    {% endif %}
+),
+
+events as (
+    select events_with_key.*
+    from events_with_key
+    {% if is_incremental() %}
+    where
+        (select mapping_changed.is_changed from mapping_changed)
+        or (events_with_key.learner_id, events_with_key.key_id) in (
+            select recomputed_keys.learner_id, recomputed_keys.key_id from recomputed_keys
+        )
     {% endif %}
 )
 {%- endmacro %}

@@ -2,10 +2,10 @@
     One row per learner × course item the learner completed, with the first completion time.
 
     A learner state table (docs block `learner_state`): an incremental run recomputes, from all
-    their staged events, only the learners with a delivery received since the state's watermark
-    minus events_lookback_days (macros/learner_state.sql), and replaces their rows; a learner left
-    with no completion loses them (a key-only row, strategy replace_keys). The first run and a full
-    refresh aggregate every learner. Exact: pytests/test_incremental.py compares every run with a
+    their staged events, only the learner × item keys with a delivery received since the state's
+    watermark minus events_lookback_days (macros/learner_state.sql), and replaces their rows; a
+    key left with no completion loses its row (a key-only row, strategy replace_keys). The first
+    run and a full refresh aggregate every learner. Exact: pytests/test_incremental.py compares every run with a
     full refresh.
     The item -> course mapping (course, graded) is part of every row, so the state records the
     mapping it was built with (course_items_digest, the same on every row): a run that finds the
@@ -16,9 +16,9 @@
 {{
     config(
         materialized='incremental',
-        unique_key='learner_id',
+        unique_key=['learner_id', 'item_id'],
         incremental_strategy='replace_keys',
-        key_only_when_null='item_id',
+        key_only_when_null='n_completions',
         on_schema_change='fail',
         indexes=[{'columns': ['last_received_at']}],
         post_hook=["{{ unique_index(['learner_id', 'item_id']) }}"],
@@ -31,8 +31,8 @@ items as (
     select * from {{ ref('stg_platform__course_items') }}
 ),
 
--- mapping, recomputed_learners (incremental runs) and the events to aggregate
-{{ learner_state_mapped_events('items') }},
+-- mapping, recomputed_keys (incremental runs) and the events to aggregate
+{{ learner_state_mapped_events('items', 'item_id') }},
 
 completions as (
     select
@@ -51,19 +51,21 @@ completions as (
 
 {% if is_incremental() %}
 key_only as (
-    -- recomputed learners without a completion: their stored rows go
+    -- recomputed keys without a completion: their stored row goes
     select
-        recomputed_learners.learner_id,
-        cast(null as bigint) as item_id,
+        recomputed_keys.learner_id,
+        recomputed_keys.key_id as item_id,
         cast(null as bigint) as course_id,
         cast(null as boolean) as is_graded,
         cast(null as timestamptz) as first_completed_at,
         cast(null as bigint) as n_completions,
         cast(null as timestamptz) as last_received_at
-    from recomputed_learners
+    from recomputed_keys
     where not exists (
         select 1 from completions
-        where completions.learner_id = recomputed_learners.learner_id
+        where
+            completions.learner_id = recomputed_keys.learner_id
+            and completions.item_id = recomputed_keys.key_id
     )
 ),
 {% endif %}

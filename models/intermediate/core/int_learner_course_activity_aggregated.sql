@@ -4,10 +4,10 @@
     aggregated.
 
     A learner state table (docs block `learner_state`): an incremental run recomputes, from all
-    their staged events, only the learners with a delivery received since the state's watermark
-    minus events_lookback_days (macros/learner_state.sql), and replaces their rows; a learner left
-    with no event about a course loses them (a key-only row, strategy replace_keys). The first run
-    and a full refresh aggregate every learner. Exact: pytests/test_incremental.py compares every
+    their staged events, only the learner × course keys with a delivery received since the
+    state's watermark minus events_lookback_days (macros/learner_state.sql), and replaces their
+    rows; a key left with no event loses its row (a key-only row, strategy replace_keys). The first
+    run and a full refresh aggregate every learner. Exact: pytests/test_incremental.py compares every
     run with a full refresh.
     An item event counts for the item's course, so the state records the item -> course mapping
     it was built with (course_items_digest, the same on every row): a run that finds the
@@ -18,9 +18,9 @@
 {{
     config(
         materialized='incremental',
-        unique_key='learner_id',
+        unique_key=['learner_id', 'course_id'],
         incremental_strategy='replace_keys',
-        key_only_when_null='course_id',
+        key_only_when_null='n_events',
         on_schema_change='fail',
         indexes=[{'columns': ['last_received_at']}],
         post_hook=["{{ unique_index(['learner_id', 'course_id']) }}"],
@@ -33,19 +33,19 @@ items as (
     select * from {{ ref('stg_platform__course_items') }}
 ),
 
--- mapping, recomputed_learners (incremental runs) and the events to aggregate
-{{ learner_state_mapped_events('items') }},
+-- mapping, recomputed_keys (incremental runs) and the events to aggregate, each with the
+-- course it is about (key_id: its own, or its item's)
+{{ learner_state_mapped_events('items', 'course_id') }},
 
 events_with_course as (
     select
         events.learner_id,
-        coalesce(events.course_id, items.course_id) as course_id,
+        events.key_id as course_id,
         events.event_type,
         events.occurred_at,
         events.received_at,
         events.event_type = 'course_view' and events.course_id is not null as is_course_view
     from events
-    left join items on events.item_id = items.item_id
 ),
 
 aggregated as (
@@ -66,10 +66,10 @@ aggregated as (
 
 {% if is_incremental() %}
 key_only as (
-    -- recomputed learners without an event about a course: their stored rows go
+    -- recomputed keys without an event: their stored row goes
     select
-        recomputed_learners.learner_id,
-        cast(null as bigint) as course_id,
+        recomputed_keys.learner_id,
+        recomputed_keys.key_id as course_id,
         cast(null as timestamptz) as first_activity_at,
         cast(null as timestamptz) as last_activity_at,
         cast(null as bigint) as n_events,
@@ -77,10 +77,12 @@ key_only as (
         cast(null as bigint) as n_item_completes,
         cast(null as timestamptz) as first_viewed_at,
         cast(null as timestamptz) as last_received_at
-    from recomputed_learners
+    from recomputed_keys
     where not exists (
         select 1 from aggregated
-        where aggregated.learner_id = recomputed_learners.learner_id
+        where
+            aggregated.learner_id = recomputed_keys.learner_id
+            and aggregated.course_id = recomputed_keys.key_id
     )
 ),
 {% endif %}
