@@ -22,6 +22,7 @@ import pytest
 
 from lpdata import PROJECT_ROOT, contracts, db
 from lpdata.dbt import read_artifact, run_dbt
+from lpdata.lint import BOUNCER_TARGET
 
 # dbt's log file per pytest worker: two processes rotating one logs/dbt.log rename it under each other
 if "PYTEST_XDIST_WORKER" in os.environ:
@@ -171,6 +172,12 @@ def project_copy(dest: Path) -> Path:
     )
     if (PROJECT_ROOT / "node_modules").is_dir():
         (dest / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")
+    # as in a contributor's checkout, `lp lint`'s dbt parse of the copy starts from the project's
+    # last one, and dbt parses again only the files that differ
+    saved_parse = PROJECT_ROOT / BOUNCER_TARGET / "partial_parse.msgpack"
+    if saved_parse.exists():
+        (dest / BOUNCER_TARGET).mkdir()
+        shutil.copy(saved_parse, dest / BOUNCER_TARGET / saved_parse.name)
     return dest
 
 
@@ -307,15 +314,29 @@ def _copy_artifacts(source: str, dest: Path, template: str, dbname: str) -> None
                 path.write_text(text.replace(template, dbname))
 
 
+def _run_ended(run_id: str) -> bool:
+    """Whether the test command of that run id (its controller's pid) has ended."""
+    try:
+        os.kill(int(run_id), 0)
+    except (ValueError, ProcessLookupError):
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _drop_templates() -> None:
+    """This run's templates, and on the embedded server (this machine's alone) those an
+    interrupted run left behind."""
     import tempfile
 
     env = dict(db.pg_env())
     with db.connect(env | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
-        names = [r[0] for r in conn.execute(
-            "select datname from pg_database where datname like %s", (f"lp_tpl_%_{_run_id()}",)
-        ).fetchall()]
+        names = [r[0] for r in conn.execute("select datname from pg_database where datname like 'lp_tpl_%'").fetchall()]
     for name in names:
+        run_id = name.rsplit("_", 1)[-1]
+        if run_id != _run_id() and (db.uses_external_server() or not _run_ended(run_id)):
+            continue
         db.drop_database(env, name)
         shutil.rmtree(PROJECT_ROOT / f"target_pytest_{name}", ignore_errors=True)
         (Path(tempfile.gettempdir()) / f"{name}.lock").unlink(missing_ok=True)
