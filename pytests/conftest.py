@@ -118,15 +118,22 @@ class Warehouse:
         )
 
 
+def published_marts(manifest: dict) -> dict[str, str]:
+    """Every versioned relation consumers read (<publish_schema>.<alias>), with the audit table it
+    is published from (<schema>.<alias>)."""
+    return {
+        f'{node["config"]["meta"]["publish_schema"]}.{node["alias"]}': f'{node["schema"]}.{node["alias"]}'
+        for node in contracts.public_models(manifest)
+    }
+
+
 def published_relations(manifest: dict) -> list[str]:
     """Every relation consumers read: <publish_schema>.<alias> per version, and the unversioned
     view on the latest version."""
-    relations = set()
+    relations = set(published_marts(manifest))
     for node in contracts.public_models(manifest):
-        schema = node["config"]["meta"]["publish_schema"]
-        relations.add(f'{schema}.{node["alias"]}')
         if node.get("version") is not None and str(node["version"]) == str(node.get("latest_version")):
-            relations.add(f'{schema}.{node["name"]}')
+            relations.add(f'{node["config"]["meta"]["publish_schema"]}.{node["name"]}')
     return sorted(relations)
 
 
@@ -197,10 +204,11 @@ def _worker() -> str:
 _CREATED: list[dict[str, str]] = []
 
 
-def make_database(name: str) -> dict[str, str]:
+def make_database(name: str, template: str | None = None) -> dict[str, str]:
+    """A fresh database (a copy of `template` when given), dropped at the end of the session."""
     env = dict(db.pg_env())
     env["PGDATABASE"] = name
-    db.ensure_database(env, recreate=True)
+    db.ensure_database(env, recreate=True, template=template)
     _CREATED.append(env)
     return env
 
@@ -276,16 +284,21 @@ def pytest_configure(config):
 SHARED_SCALES = (600, TEST_LEARNERS)
 
 
+def _template_files(name: str) -> tuple[Path, Path]:
+    """The dbt target folder and the lock file of the template database `name`."""
+    import tempfile
+
+    return PROJECT_ROOT / f"target_pytest_{name}", Path(tempfile.gettempdir()) / f"{name}.lock"
+
+
 def _template(learners: int) -> tuple[str, str]:
     """The database and target path of the shared full build at this scale, built on first use."""
     import fcntl
-    import tempfile
 
     from lpdata.generate import generate
 
     name = f"lp_tpl_{learners}_{_run_id()}"
-    target_path = str(PROJECT_ROOT / f"target_pytest_{name}")
-    lock = Path(tempfile.gettempdir()) / f"{name}.lock"
+    target_path, lock = _template_files(name)
     with open(lock, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
@@ -293,12 +306,13 @@ def _template(learners: int) -> tuple[str, str]:
             env = dict(db.pg_env()) | {"PGDATABASE": name}
             db.ensure_database(env, recreate=True)
             generate(env, learners=learners, seed=TEST_SEED, anchor=ANCHOR, progress=False)
-            run_dbt(["build", "--vars", json.dumps({"as_of": _as_of(ANCHOR)})], env, target_path=target_path)
+            template = Warehouse(env=env, target_path=str(target_path), vars={"as_of": _as_of(ANCHOR)}, unit_tests=True)
+            template.dbt("build")
             handle.seek(0)
             handle.truncate()
             handle.write("built")
             handle.flush()
-    return name, target_path
+    return name, str(target_path)
 
 
 def _copy_artifacts(source: str, dest: Path, template: str, dbname: str) -> None:
@@ -328,8 +342,6 @@ def _run_ended(run_id: str) -> bool:
 def _drop_templates() -> None:
     """This run's templates, and on the embedded server (this machine's alone) those an
     interrupted run left behind."""
-    import tempfile
-
     env = dict(db.pg_env())
     with db.connect(env | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
         names = [r[0] for r in conn.execute("select datname from pg_database where datname like 'lp_tpl_%'").fetchall()]
@@ -338,8 +350,9 @@ def _drop_templates() -> None:
         if run_id != _run_id() and (db.uses_external_server() or not _run_ended(run_id)):
             continue
         db.drop_database(env, name)
-        shutil.rmtree(PROJECT_ROOT / f"target_pytest_{name}", ignore_errors=True)
-        (Path(tempfile.gettempdir()) / f"{name}.lock").unlink(missing_ok=True)
+        target_path, lock = _template_files(name)
+        shutil.rmtree(target_path, ignore_errors=True)
+        lock.unlink(missing_ok=True)
 
 
 def _as_of(anchor: dt.date) -> str:
@@ -360,11 +373,8 @@ def build_warehouse(
     wh = Warehouse(env={}, target_path=target_path, vars={"as_of": _as_of(anchor)})
     if build and select is None and anchor == ANCHOR and learners in SHARED_SCALES:
         template, template_target = _template(learners)
-        env = dict(db.pg_env()) | {"PGDATABASE": dbname}
-        db.ensure_database(env, recreate=True, template=template)
-        _CREATED.append(env)
+        wh.env = make_database(dbname, template=template)
         _copy_artifacts(template_target, PROJECT_ROOT / target_path, template, dbname)
-        wh.env = env
         return wh
     wh.env = make_database(dbname)
     generate(wh.env, learners=learners, seed=TEST_SEED, anchor=anchor, progress=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import build_warehouse
+from conftest import build_warehouse, published_marts
 
 
 def incremental_models(wh) -> list[tuple[str, str, list[str]]]:
@@ -87,16 +87,6 @@ def warehouse_hashes(wh, models, marts: dict[str, str], *, audit: bool = False) 
     or with audit=True, the tables the last run built before publishing (`marts`: published -> audit)."""
     return {name: content_hash(wh, rel, key) for name, rel, key in models} | {
         published: content_hash(wh, built if audit else published) for published, built in marts.items()
-    }
-
-
-def published_marts(manifest: dict) -> dict[str, str]:
-    """Every versioned relation consumers read, with the audit table it is published from."""
-    from lpdata import contracts
-
-    return {
-        f'{node["config"]["meta"]["publish_schema"]}.{node["alias"]}': f'{node["schema"]}.{node["alias"]}'
-        for node in contracts.public_models(manifest)
     }
 
 

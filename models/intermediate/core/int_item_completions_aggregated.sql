@@ -5,8 +5,8 @@
     their staged events, only the learner × item keys with a delivery received since the state's
     watermark minus events_lookback_days (macros/learner_state.sql), and replaces their rows; a
     key left with no completion loses its row (a key-only row, strategy replace_keys). The first
-    run and a full refresh aggregate every learner. Exact: pytests/test_incremental.py compares every run with a
-    full refresh.
+    run and a full refresh aggregate every learner. Exact: pytests/test_incremental.py compares
+    every run with a full refresh.
     The item -> course mapping (course, graded) is part of every row, so the state records the
     mapping it was built with (course_items_digest, the same on every row): a run that finds the
     catalogue's mapping changed (an item moved, regraded, added or withdrawn; a catalogue edit,

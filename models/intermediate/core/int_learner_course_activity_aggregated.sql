@@ -6,9 +6,9 @@
     A learner state table (docs block `learner_state`): an incremental run recomputes, from all
     their staged events, only the learner × course keys with a delivery received since the
     state's watermark minus events_lookback_days (macros/learner_state.sql), and replaces their
-    rows; a key left with no event loses its row (a key-only row, strategy replace_keys). The first
-    run and a full refresh aggregate every learner. Exact: pytests/test_incremental.py compares every
-    run with a full refresh.
+    rows; a key left with no event loses its row (a key-only row, strategy replace_keys). The
+    first run and a full refresh aggregate every learner. Exact: pytests/test_incremental.py
+    compares every run with a full refresh.
     An item event counts for the item's course, so the state records the item -> course mapping
     it was built with (course_items_digest, the same on every row): a run that finds the
     catalogue's mapping changed (an item moved, added or withdrawn; a catalogue edit, rare next to
