@@ -100,11 +100,21 @@ class Warehouse:
         schema = node["config"].get("meta", {}).get("publish_schema", node["schema"])
         return f'{schema}.{node["alias"]}'
 
+    def in_target(self, target_path: str) -> Warehouse:
+        """This warehouse with its own dbt target folder, so that its commands leave the artifacts
+        other tests read alone; its first command starts from this one's saved parse."""
+        saved = PROJECT_ROOT / self.target_path / SAVED_PARSE
+        if saved.exists():
+            (PROJECT_ROOT / target_path).mkdir(parents=True, exist_ok=True)
+            shutil.copy(saved, PROJECT_ROOT / target_path / SAVED_PARSE)
+        return dataclasses.replace(self, target_path=target_path)
+
     def dbt_args(self, *args: str) -> list[str]:
         """The arguments of `dbt <args>` on this warehouse: its vars (a partial build selects its tests
         as `lp dbt` does, lpdata.dbt.INDIRECT_SELECTION)."""
         extra = list(args)
-        if self.vars and args and args[0] in {"build", "run", "test", "seed", "compile", "show", "docs"}:
+        # every command that reads the project takes the vars: dbt keys its saved parse on them
+        if self.vars and args and args[0] in {"build", "run", "test", "seed", "compile", "show", "docs", "parse", "ls", "source"}:
             extra += ["--vars", json.dumps(self.vars)]
         if args and args[0] == "build" and not self.unit_tests:
             extra += ["--exclude-resource-type", "unit_test"]
@@ -113,6 +123,9 @@ class Warehouse:
     def dbt(self, *args: str, check: bool = True, capture: bool = True, project_dir: Path = PROJECT_ROOT):
         """`dbt <args>` on this warehouse, from the project or from a changed copy of it (project_copy)."""
         target_path = self.target_path if project_dir == PROJECT_ROOT else str(project_dir / "target")
+        if project_dir != PROJECT_ROOT and not (Path(target_path) / SAVED_PARSE).exists():
+            # the copy's first parse starts from the warehouse's: dbt reparses only the files the test changed
+            retarget_saved_parse(PROJECT_ROOT / self.target_path, Path(target_path), self.env, self.env, project_dir)
         return run_dbt(
             self.dbt_args(*args), self.env, target_path=target_path, check=check, capture=capture, project_dir=project_dir
         )
@@ -315,17 +328,92 @@ def _template(learners: int) -> tuple[str, str]:
     return name, str(target_path)
 
 
+def _built_template() -> tuple[str, str] | None:
+    """The database and target path of a shared template this run has built already, if any."""
+    for learners in SHARED_SCALES:
+        name = f"lp_tpl_{learners}_{_run_id()}"
+        target_path, lock = _template_files(name)
+        if lock.exists() and lock.read_text() == "built":
+            return name, str(target_path)
+    return None
+
+
 def _copy_artifacts(source: str, dest: Path, template: str, dbname: str) -> None:
     """The template's dbt artifacts as its copy's own: they name the copy's database (the manifest's
-    nodes carry it, and `state:modified` compares it). Its saved parse is left out: it names the
-    template's database too, so the copy's first dbt command parses afresh."""
+    nodes carry it, and `state:modified` compares it), and so does its saved parse."""
     shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("partial_parse.msgpack"))
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(SAVED_PARSE))
     for path in dest.rglob("*"):
         if path.suffix in {".json", ".sql"}:
             text = path.read_text()
             if template in text:
                 path.write_text(text.replace(template, dbname))
+    pg = dict(db.pg_env())
+    retarget_saved_parse(Path(source), dest, pg | {"PGDATABASE": template}, pg | {"PGDATABASE": dbname})
+
+
+# dbt's saved parse, which its next command in the same target folder starts from (partial parsing)
+SAVED_PARSE = "partial_parse.msgpack"
+
+
+def _profile_hash(env: dict[str, str]) -> str:
+    """The key dbt files its saved parse under for the connection of profiles.yml with these libpq
+    variables (dbt's ManifestLoader.build_manifest_state_check: every connection setting, the
+    database included)."""
+    import hashlib
+    import pprint
+
+    from dbt.adapters.postgres.connections import PostgresCredentials
+
+    credentials = PostgresCredentials.from_dict(
+        {
+            "host": env.get("PGHOST", "localhost"),
+            "port": int(env.get("PGPORT", "5432")),
+            "user": env.get("PGUSER", "postgres"),
+            "password": env.get("PGPASSWORD", ""),
+            "database": env["PGDATABASE"],
+            "schema": os.environ.get("DBT_SCHEMA", "analytics"),
+            "connect_timeout": 10,
+        }
+    )
+    return hashlib.sha256(pprint.pformat(sorted(credentials.connection_info())).encode()).hexdigest()
+
+
+def retarget_saved_parse(
+    source: Path, dest: Path, source_env: dict[str, str], dest_env: dict[str, str], project_dir: Path = PROJECT_ROOT
+) -> None:
+    """dbt's saved parse of the target folder `source`, as that of `dest`, for a copy of its database
+    (dest_env) and of the project (project_dir): dbt would otherwise parse every file again (about 5 s)
+    for a new database name, since it keys the saved parse on the connection and the nodes carry
+    the database and the project's folder. Nothing is written unless the source's key is the one
+    computed here for source_env: then dbt parses afresh, as it would anyway."""
+    import msgpack
+
+    saved = source / SAVED_PARSE
+    if not saved.exists():
+        return
+    manifest = msgpack.unpackb(saved.read_bytes(), raw=False, strict_map_key=False)
+    key = manifest["state_check"]["profile_hash"]
+    if key.get("checksum") != _profile_hash(source_env):
+        return
+    key["checksum"] = _profile_hash(dest_env)
+    old_db, new_db = source_env["PGDATABASE"], dest_env["PGDATABASE"]
+    old_root, new_root = str(PROJECT_ROOT), str(project_dir)
+
+    def renamed(value):
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        if isinstance(value, str):
+            if value == old_root:  # a project file's root (dbt's own packages stay where they are)
+                return new_root
+            if old_db != new_db and old_db in value:  # a node's database, or its "database"."schema"."name"
+                return value.replace(old_db, new_db)
+        return value
+
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / SAVED_PARSE).write_bytes(msgpack.packb(renamed(manifest), use_bin_type=True))
 
 
 def _run_ended(run_id: str) -> bool:
@@ -377,6 +465,9 @@ def build_warehouse(
         _copy_artifacts(template_target, PROJECT_ROOT / target_path, template, dbname)
         return wh
     wh.env = make_database(dbname)
+    built = _built_template()
+    if built:  # its saved parse serves this warehouse's first dbt command too
+        retarget_saved_parse(Path(built[1]), PROJECT_ROOT / target_path, db.pg_env() | {"PGDATABASE": built[0]}, wh.env)
     generate(wh.env, learners=learners, seed=TEST_SEED, anchor=anchor, progress=False)
     if build:
         dataclasses.replace(wh, unit_tests=True).dbt("build", *(["--select", select] if select else []))

@@ -3,7 +3,6 @@ learners gone, contracts enforced in the database, core marts correct on planted
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -251,7 +250,7 @@ def test_a_partial_build_keeps_the_views_it_did_not_select(warehouse):
     someone else's included."""
     # its own target path: the partial builds must not replace the artifacts of the full build,
     # which other tests read
-    wh = dataclasses.replace(warehouse, target_path=f"{warehouse.target_path}_partial")
+    wh = warehouse.in_target(f"{warehouse.target_path}_partial")
     with wh.connect() as conn:
         conn.execute("create view staging.adhoc_course_count as select count(*) as n from staging.base_platform__courses")
         conn.execute("comment on view staging.adhoc_course_count is 'an analyst''s view'")
@@ -381,7 +380,7 @@ def test_the_main_job_runs_on_the_machines_postgresql_server(tmp_path):
     environ = cli_environ(pg) | {"PYTHONPATH": str(project / "src")}
     environ.pop("DBT_TARGET_PATH", None)
     result = subprocess.run(
-        [sys.executable, "-m", "lpdata.cli", "run", "--learners", "2000", "--anchor", ANCHOR.isoformat()],
+        [sys.executable, "-m", "lpdata.cli", "run", "--learners", "600", "--anchor", ANCHOR.isoformat()],
         cwd=project,
         env=environ,
         capture_output=True,

@@ -333,9 +333,9 @@ def test_a_producer_added_by_the_documented_steps_serves_its_module(tmp_path):
         + "    columns: *producer_columns\n"
     )
 
-    wh = build_warehouse("new_producer", 2000, build=False)
-    # "the next build": the whole project, so that the new module's lists pass every test of the
-    # mart (some read dim_courses and fct_course_progress) and are published
+    wh = build_warehouse("new_producer", 600)
+    # "the next build" of a built warehouse: the whole project, so that the new module's lists pass
+    # every test of the mart (some read dim_courses and fct_course_progress) and are published
     out = wh.dbt("build", project_dir=project).stdout
     assert "NOT published" not in out
 

@@ -32,13 +32,15 @@ def run(args: argparse.Namespace) -> int:
     env = db.pg_env()
     db.check_connection(env)
 
-    print("==> breaking-change gate of the public contracts (lp contracts check)", flush=True)
-    run_dbt(["parse"], env, target_path=TARGET, capture=True)
-    gate = contract_commands.check(env, read_artifact("manifest.json", TARGET))
-
     build_vars = last_build_vars(state)
     if args.anchor:
         build_vars["as_of"] = as_of(args.anchor)
+
+    print("==> breaking-change gate of the public contracts (lp contracts check)", flush=True)
+    # with the build's vars: dbt keys its saved parse on them, so the build starts from this parse
+    run_dbt(with_vars(["parse"], build_vars), env, target_path=TARGET, capture=True)
+    gate = contract_commands.check(env, read_artifact("manifest.json", TARGET))
+
     command = with_vars(["build", "--select", "state:modified+", "--defer", "--state", str(state), *args.dbt_args],
                         build_vars)
     print(f"==> dbt {' '.join(command)}", flush=True)

@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     build_vars = last_build_vars()
     if args.anchor:
         build_vars["as_of"] = as_of(args.anchor)
-    run_dbt(["parse"], env, capture=True)
+    # with the build's vars: dbt keys its saved parse on them, so the build starts from this parse
+    run_dbt(with_vars(["parse"], build_vars), env, capture=True)
     unknown = sorted(set(args.select) - model_names(read_artifact("manifest.json")))
     if unknown:
         print(f"lp rebuild: error: no model named {', '.join(unknown)} (give model names, e.g. base_player__events)",
