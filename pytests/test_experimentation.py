@@ -9,20 +9,19 @@ PostgreSQL 15 server at 127.0.0.1:5432 (skipped when not reachable), over a grid
 from __future__ import annotations
 
 import math
-import os
 import re
 
 import numpy as np
 import pandas as pd
 import psycopg
 import pytest
-from conftest import assert_build_stopped_naming, build_warehouse, insert_at, machine_server, make_database, project_copy
+from conftest import assert_build_stopped_naming, build_warehouse, insert_at, machine_server, project_copy
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from lpdata import PROJECT_ROOT, contracts, db
-from lpdata.dbt import read_artifact, run_dbt
+from lpdata.dbt import read_artifact
 from lpdata.experimentation import (
     apply_caps,
     compare_arms,
@@ -451,15 +450,8 @@ def test_a_registry_slip_stops_the_build_naming_the_metric(tmp_path, slip: str, 
     listed = {"listed twice": "metric_enrollments", "not a metric model": "int_experiment_metric_windows"}
     register_metric(project, listed.get(slip, "metric_enrollments_twin"))
 
-    env = make_database(f"lp_test_registry_slip_{slip.replace(' ', '_')}_{os.getpid()}")
-    result = run_dbt(
-        ["compile", "--select", "int_experiment_metrics_unioned"],
-        env,
-        target_path=str(project / "target"),
-        capture=True,
-        check=False,
-        project_dir=project,
-    )
+    wh = build_warehouse(f"registry_slip_{slip.replace(' ', '_')}", 600)
+    result = wh.dbt("compile", "--select", "int_experiment_metrics_unioned", check=False, project_dir=project)
     assert result.returncode != 0
     assert message in " ".join(result.stdout.split()), result.stdout[-3000:]
 
