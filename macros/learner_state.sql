@@ -25,20 +25,29 @@
 
 
 {#
-    learners_with_new_events(received_at_column): a query of the learners whose staged events may
-    differ from what the state reflects: every learner with a delivery of any status received in
-    the window. base_player__events only writes rows received in its own window, which starts no
-    earlier than this one (its watermark is at least the state's), so a staged event that appeared
-    (new, renumbered first, or a received_in_future delivery as_of caught up with) or disappeared
-    (a copy renumbered into a duplicate) since the state was written has a row here, valid or not.
-    Deliveries without a plausible receipt time are never valid, so they change no state.
+    learners_with_new_events(received_at_column, key_of, items): a query of the learners whose
+    staged events may differ from what the state reflects: every learner with a delivery of any
+    status received in the window. base_player__events only writes rows received in its own
+    window, which starts no earlier than this one (its watermark is at least the state's), so a
+    staged event that appeared (new, renumbered first, or a received_in_future delivery as_of
+    caught up with) or disappeared (a copy renumbered into a duplicate) since the state was
+    written has a row here, valid or not. Deliveries without a plausible receipt time are never
+    valid, so they change no state.
+    With key_of (an expression over the delivery, `delivery`, and `items` when given, the item ->
+    course mapping joined by item), the learner × key pairs instead, the key as key_id: a state
+    table keyed finer than the learner recomputes only those.
 #}
-{% macro learners_with_new_events(received_at_column='last_received_at') -%}
-    select distinct learner_id
-    from {{ ref('base_player__events') }}
+{% macro learners_with_new_events(received_at_column='last_received_at', key_of=none, items=none) -%}
+    select distinct
+        delivery.learner_id{% if key_of %},
+        {{ key_of }} as key_id{% endif %}
+    from {{ ref('base_player__events') }} as delivery
+    {% if items -%}
+    left join {{ items }} on delivery.item_id = {{ items }}.item_id
+    {% endif -%}
     where
-        learner_id is not null
-        and received_at >= {{ learner_state_window_start(received_at_column) }}
+        delivery.learner_id is not null
+        and delivery.received_at >= {{ learner_state_window_start(received_at_column) }}
 {%- endmacro %}
 
 
@@ -99,9 +108,9 @@
     - mapping: course_items_digest of `items`, stored on every row;
     - incremental runs only: mapping_changed (the stored digest, the same on every row and read as
       the first by the key index, differs or the state is empty), keys_with_new_events (every
-      learner × key with a delivery of any status received in the window: a staged event that
-      appeared or disappeared has such a delivery, with its own learner and key, as for
-      learners_with_new_events), and recomputed_keys (the keys whose stored rows are replaced:
+      learner × key with a delivery of any status received in the window: learners_with_new_events
+      with the key; a staged event that appeared or disappeared has such a delivery, with its own
+      learner and key), and recomputed_keys (the keys whose stored rows are replaced:
       those with new events and, after a mapping change, every key stored);
     - events: every staged event on a first run, a full refresh or after a mapping change, else
       the events of the keys with new events: the learners among them first, by a hashed look-up
@@ -135,16 +144,7 @@ mapping_changed as (
 ),
 
 keys_with_new_events as (
-    select distinct
-        delivery.learner_id,
-        {{ key_of[key_column] }} as key_id
-    from {{ ref('base_player__events') }} as delivery
-    {% if key_column == 'course_id' -%}
-    left join {{ items }} on delivery.item_id = {{ items }}.item_id
-    {% endif -%}
-    where
-        delivery.learner_id is not null
-        and delivery.received_at >= {{ learner_state_window_start() }}
+    {{ learners_with_new_events(key_of=key_of[key_column], items=items if key_column == 'course_id' else none) }}
 ),
 
 recomputed_keys as (
