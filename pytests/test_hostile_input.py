@@ -270,7 +270,9 @@ def hostile() -> Hostile:
     }
 
     # case 1: the next day's events arrive after the delivery stamped 2100 was stored
-    next_day = dataclasses.replace(wh, vars={"as_of": NEXT_DAY_AS_OF})
+    # its own target folder: dbt keys a saved parse on the vars, so the warehouse's later commands
+    # (with the first as_of) keep starting from theirs
+    next_day = dataclasses.replace(wh.in_target(f"{wh.target_path}_next_day"), vars={"as_of": NEXT_DAY_AS_OF})
     with wh.connect() as conn:
         conn.execute(
             f"""
