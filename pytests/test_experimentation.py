@@ -492,7 +492,7 @@ def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None
         plans.write_text(good_plans.rstrip("\n") + "\n" + plan_row)
         return wh.dbt("build", "--select", "+group:experimentation", check=False, project_dir=project)
 
-    wh = build_warehouse("wrong_metric", 1000, build=False)
+    wh = build_warehouse("wrong_metric", 600)
     # 1. an inner join and a count declared a proportion: the coverage test fails, the marts wait
     result = build("metric_enrollments_inner", "metric_enrollments_share")
     assert result.returncode != 0

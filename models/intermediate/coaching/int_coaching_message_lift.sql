@@ -59,23 +59,56 @@ messaged_per_learner as (
         message_weeks.message_key, message_weeks.week_start, observations.observation_group, observations.learner_id
 ),
 
+holdout_days as (
+    -- each holdout learner's outcome and observations per day
+    select
+        learner_id,
+        reference_date,
+        sum(outcome_items) as outcome_sum,
+        count(*) as n_observations
+    from observations
+    where observation_group = 'holdout'
+    group by learner_id, reference_date
+),
+
+bounds as (
+    -- the days a key's holdout range starts (its first day) or ends (the day after the week)
+    select first_sent_date as bound_date from message_weeks
+    union
+    select week_start + 7 as bound_date from message_weeks
+),
+
+holdout_before as (
+    -- each holdout learner's sums over their days before each bound
+    select
+        holdout_days.learner_id,
+        bounds.bound_date,
+        cast(sum(holdout_days.outcome_sum) as bigint) as outcome_sum,
+        cast(sum(holdout_days.n_observations) as bigint) as n_observations
+    from bounds
+    inner join holdout_days on bounds.bound_date > holdout_days.reference_date
+    group by holdout_days.learner_id, bounds.bound_date
+),
+
 holdout_per_learner as (
-    -- each holdout learner's days from the key's first day through the end of the week
+    -- each holdout learner's days from the key's first day through the end of the week: their
+    -- sums before the week's end less their sums before the first day (a join per range would
+    -- repeat every holdout day for every week of every key)
     select
         message_weeks.message_key,
         message_weeks.week_start,
-        observations.observation_group,
-        observations.learner_id,
-        sum(observations.outcome_items) as outcome_sum,
-        count(*) as n_observations
+        'holdout' as observation_group,
+        until_end.learner_id,
+        until_end.outcome_sum - coalesce(before_start.outcome_sum, 0) as outcome_sum,
+        until_end.n_observations - coalesce(before_start.n_observations, 0) as n_observations
     from message_weeks
-    inner join observations
+    inner join holdout_before as until_end
+        on message_weeks.week_start + 7 = until_end.bound_date
+    left join holdout_before as before_start
         on
-            message_weeks.first_sent_date <= observations.reference_date
-            and message_weeks.week_start + 7 > observations.reference_date
-    where observations.observation_group = 'holdout'
-    group by
-        message_weeks.message_key, message_weeks.week_start, observations.observation_group, observations.learner_id
+            until_end.learner_id = before_start.learner_id
+            and message_weeks.first_sent_date = before_start.bound_date
+    where until_end.n_observations > coalesce(before_start.n_observations, 0)
 ),
 
 per_learner as (
