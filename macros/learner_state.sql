@@ -124,6 +124,8 @@
     'item_id': 'delivery.item_id',
     'course_id': 'coalesce(delivery.course_id, ' ~ items ~ '.course_id)',
 } -%}
+{#- the mapping each delivery's item is joined to, where the key reads it -#}
+{%- set key_items = items if key_column == 'course_id' else none -%}
 mapping as (
     select {{ course_items_digest(items) }} as course_items_digest
     from {{ items }}
@@ -144,7 +146,7 @@ mapping_changed as (
 ),
 
 keys_with_new_events as (
-    {{ learners_with_new_events(key_of=key_of[key_column], items=items if key_column == 'course_id' else none) }}
+    {{ learners_with_new_events(key_of=key_of[key_column], items=key_items) }}
 ),
 
 recomputed_keys as (
@@ -167,8 +169,8 @@ events_with_key as (
         delivery.*,
         {{ key_of[key_column] }} as key_id
     from {{ ref('stg_player__events') }} as delivery
-    {% if key_column == 'course_id' -%}
-    left join {{ items }} on delivery.item_id = {{ items }}.item_id
+    {% if key_items -%}
+    left join {{ key_items }} on delivery.item_id = {{ key_items }}.item_id
     {% endif -%}
     {% if is_incremental() %}
     where

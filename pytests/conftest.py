@@ -32,6 +32,9 @@ if "PYTEST_XDIST_WORKER" in os.environ:
 # and a failing test shows dbt's console output in its assertion
 os.environ.setdefault("DBT_LOG_LEVEL_FILE", "warn")
 
+# dbt's saved parse, which its next command in the same target folder starts from (partial parsing)
+SAVED_PARSE = "partial_parse.msgpack"
+
 TEST_LEARNERS = int(os.environ.get("LP_TEST_LEARNERS", "3000"))
 TEST_SEED = 42
 # A fixed anchor (end of the synthetic history, and the builds' as_of) makes every result reproducible.
@@ -103,10 +106,7 @@ class Warehouse:
     def in_target(self, target_path: str) -> Warehouse:
         """This warehouse with its own dbt target folder, so that its commands leave the artifacts
         other tests read alone; its first command starts from this one's saved parse."""
-        saved = PROJECT_ROOT / self.target_path / SAVED_PARSE
-        if saved.exists():
-            (PROJECT_ROOT / target_path).mkdir(parents=True, exist_ok=True)
-            shutil.copy(saved, PROJECT_ROOT / target_path / SAVED_PARSE)
+        copy_saved_parse(PROJECT_ROOT / self.target_path, PROJECT_ROOT / target_path)
         return dataclasses.replace(self, target_path=target_path)
 
     def dbt_args(self, *args: str) -> list[str]:
@@ -194,11 +194,16 @@ def project_copy(dest: Path) -> Path:
         (dest / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")
     # as in a contributor's checkout, `lp lint`'s dbt parse of the copy starts from the project's
     # last one, and dbt parses again only the files that differ
-    saved_parse = PROJECT_ROOT / BOUNCER_TARGET / "partial_parse.msgpack"
-    if saved_parse.exists():
-        (dest / BOUNCER_TARGET).mkdir()
-        shutil.copy(saved_parse, dest / BOUNCER_TARGET / saved_parse.name)
+    copy_saved_parse(PROJECT_ROOT / BOUNCER_TARGET, dest / BOUNCER_TARGET)
     return dest
+
+
+def copy_saved_parse(source: Path, dest: Path) -> None:
+    """dbt's saved parse of the target folder `source` (if any) into the target folder `dest`, for
+    the same connection and vars: dest's first dbt command reparses only the files that differ."""
+    if (source / SAVED_PARSE).exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source / SAVED_PARSE, dest / SAVED_PARSE)
 
 
 def insert_at(path: Path, anchor: str, text: str, *, before: bool = False) -> None:
@@ -297,6 +302,11 @@ def pytest_configure(config):
 SHARED_SCALES = (600, TEST_LEARNERS)
 
 
+def _template_name(learners: int) -> str:
+    """The database of this run's shared template at this scale."""
+    return f"lp_tpl_{learners}_{_run_id()}"
+
+
 def _template_files(name: str) -> tuple[Path, Path]:
     """The dbt target folder and the lock file of the template database `name`."""
     import tempfile
@@ -310,7 +320,7 @@ def _template(learners: int) -> tuple[str, str]:
 
     from lpdata.generate import generate
 
-    name = f"lp_tpl_{learners}_{_run_id()}"
+    name = _template_name(learners)
     target_path, lock = _template_files(name)
     with open(lock, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -331,7 +341,7 @@ def _template(learners: int) -> tuple[str, str]:
 def _built_template() -> tuple[str, str] | None:
     """The database and target path of a shared template this run has built already, if any."""
     for learners in SHARED_SCALES:
-        name = f"lp_tpl_{learners}_{_run_id()}"
+        name = _template_name(learners)
         target_path, lock = _template_files(name)
         if lock.exists() and lock.read_text() == "built":
             return name, str(target_path)
@@ -350,10 +360,6 @@ def _copy_artifacts(source: str, dest: Path, template: str, dbname: str) -> None
                 path.write_text(text.replace(template, dbname))
     pg = dict(db.pg_env())
     retarget_saved_parse(Path(source), dest, pg | {"PGDATABASE": template}, pg | {"PGDATABASE": dbname})
-
-
-# dbt's saved parse, which its next command in the same target folder starts from (partial parsing)
-SAVED_PARSE = "partial_parse.msgpack"
 
 
 def _profile_hash(env: dict[str, str]) -> str:
