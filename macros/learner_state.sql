@@ -1,53 +1,281 @@
 {#
-    Learner state tables: per-learner aggregates of the staged events, kept between builds and
-    recomputed only for the learners with new input (the docs block `learner_state` describes the
-    pattern; models/intermediate/core/_core__state.md).
+    Learner state tables: per-key aggregates of the staged events (per learner, learner × course,
+    learner × item), kept between builds so that a daily run reads the window of recent receipts,
+    not the history (the docs block `learner_state` describes the pattern and why it is exact;
+    models/intermediate/core/_core__state.md).
 
-    learner_state_window_start(received_at_column): the start of the window an incremental run
-    re-reads: the latest receipt the state reflects (its `received_at_column`, the receipt of the
-    newest event a stored row aggregates) minus `events_lookback_days`, as base_player__events
-    computes its own. Receipts later than as_of allows (received_in_future) are left out of the
-    maximum, as there. An empty state gives -infinity: every learner.
+    Every row stores each aggregate twice: over all the key's valid events (the column products
+    read) and over its *settled* ones (prefix settled_), those received before the table's settled
+    boundary B = the latest receipt the table aggregates minus events_lookback_days.
+    base_player__events never rewrites a delivery received before B (its own window starts no
+    earlier), so a run adds to the settled aggregates the events received between the boundary the
+    stored rows reflect (B_old, from their latest receipt) and the new one (B_new, from the newest
+    valid receipt staged), and takes each total as the settled part combined with the window's
+    events:
+        settled' = settled ⊕ agg(events received in [B_old, B_new))
+        total'   = settled' ⊕ agg(events received from B_new on)
+    min, max and count combine with least, greatest and +. A run reads the events received since
+    B_old (a few days) and rewrites the keys with a delivery there; a key whose stored rows saw no
+    such delivery keeps its rows, which equal what a full refresh gives them.
 #}
-{% macro learner_state_window_start(received_at_column='last_received_at') -%}
-    {#- dbt's cross-database macros; the SQL linter's Jinja templater has no dbt namespace: plain SQL there -#}
-    {%- set latest = 'max(' ~ received_at_column ~ ')' -%}
-    {%- set window_start = latest ~ " - interval '" ~ var('events_lookback_days') ~ " days'" -%}
-    {%- if dbt is defined -%}
-        {%- set window_start = dbt.dateadd('day', -1 * var('events_lookback_days'), latest) -%}
-    {%- endif -%}
-    (
-        select coalesce({{ window_start }}, cast('-infinity' as timestamptz))
-        from {{ this }}
-        where {{ received_at_column }} <= {{ latest_plausible_at() }}
-    )
-{%- endmacro %}
 
 
 {#
-    learners_with_new_events(received_at_column, key_of, items): a query of the learners whose
-    staged events may differ from what the state reflects: every learner with a delivery of any
-    status received in the window. base_player__events only writes rows received in its own
-    window, which starts no earlier than this one (its watermark is at least the state's), so a
-    staged event that appeared (new, renumbered first, or a received_in_future delivery as_of
-    caught up with) or disappeared (a copy renumbered into a duplicate) since the state was
-    written has a row here, valid or not. Deliveries without a plausible receipt time are never
-    valid, so they change no state.
-    With key_of (an expression over the delivery, `delivery`, and `items` when given, the item ->
-    course mapping joined by item), the learner × key pairs instead, the key as key_id: a state
-    table keyed finer than the learner recomputes only those.
+    learner_state_rows(keys, aggregates, marker, joins, qualifies, mapping): the CTEs of a learner
+    state table, ending with `state_rows`: the keys, the aggregates, then the settled aggregates
+    (settled_<name>); on an incremental run, also key-only rows (`marker`, the count aggregate
+    named by the model's config key_only_when_null, null) for recomputed keys left without a valid
+    event.
+    - keys: {column: expression}, in column order; aggregates: [{name, agg (min, max or count), of
+      (an expression; none for count(*)), where (optional)}]. Both read the delivery (`delivery`:
+      learner_id, event_type, course_id, item_id, occurred_at, received_at of
+      base_player__events) and the tables `joins` adds;
+    - joins: joins after the delivery (e.g. the item -> course mapping); qualifies: the condition a
+      valid event meets to count, besides every key being known;
+    - mapping: the CTE holding the course_items_digest of the mapping the keys or aggregates read,
+      if any: a run that finds another one than the stored rows' recomputes every key.
+    The events are base_player__events' valid rows (stg_player__events), read from the table
+    itself: one read of the window serves the events and the deliveries of any status. A run
+    recomputes every key, as a full refresh does, when the state is empty, the mapping changed,
+    as_of moved back before a stored receipt (staging may then rewrite settled events), or the
+    boundary went back (the table's newest event became a duplicate of an earlier copy): the
+    settled parts cannot lose events.
 #}
-{% macro learners_with_new_events(received_at_column='last_received_at', key_of=none, items=none) -%}
-    select distinct
-        delivery.learner_id{% if key_of %},
-        {{ key_of }} as key_id{% endif %}
-    from {{ ref('base_player__events') }} as delivery
-    {% if items -%}
-    left join {{ items }} on delivery.item_id = {{ items }}.item_id
-    {% endif -%}
+{% macro learner_state_rows(keys, aggregates, marker, joins='', qualifies='true', mapping=none) -%}
+{%- set lookback_days = var('events_lookback_days') -%}
+{%- set known = [] -%}
+{%- for name, expression in keys.items() -%}
+    {%- do known.append(expression ~ ' is not null') -%}
+{%- endfor -%}
+{%- set valid = 'delivery.quarantine_reason is null and ' ~ known | join(' and ') ~ ' and ' ~ qualifies -%}
+{%- set columns = 'learner_id, event_type, course_id, item_id, occurred_at, received_at, quarantine_reason' -%}
+{%- set events = ref('base_player__events') -%}
+{%- set newest_valid = '(select max(delivery.received_at) from ' ~ events ~ ' as delivery ' ~ joins ~ ' where ' ~ valid ~ ')' -%}
+{% if is_incremental() -%}
+stored_boundary as (
+    -- B_old, from the stored rows; an empty state, a changed mapping or as_of moved back before a
+    -- stored receipt recompute every key, reading every receipt
+    select
+        decided.settled_before,
+        decided.is_recomputing_all,
+        case when decided.is_recomputing_all then cast('-infinity' as timestamptz) else decided.settled_before end
+            as read_from
+    from (
+        select
+            {{ learner_state_days_before('max(state_rows.last_received_at)', lookback_days) }} as settled_before,
+            coalesce(
+                max(state_rows.last_received_at) > {{ latest_plausible_at() }}
+                {%- if mapping %}
+                or (select {{ mapping }}.course_items_digest from {{ mapping }}) != (
+                    select first_row.course_items_digest from {{ this }} as first_row
+                    order by first_row.learner_id
+                    limit 1
+                )
+                {%- endif %},
+                true
+            ) as is_recomputing_all
+        from {{ this }} as state_rows
+    ) as decided
+),
+
+window_deliveries as (
+    -- every delivery of any status received since B_old (every one when recomputing every key)
+    select {{ columns }}
+    from {{ events }}
+    where received_at >= (select stored_boundary.read_from from stored_boundary)
+),
+
+boundary as (
+    -- B_new: the newest valid receipt the window holds, minus the lookback; when there is none or
+    -- it is before B_old, the boundary went back (every key is recomputed), and B_new comes from
+    -- the newest valid receipt of all
+    select
+        decided.is_full,
+        case
+            when decided.is_full and not decided.is_recomputing_all
+                then coalesce({{ learner_state_days_before(newest_valid, lookback_days) }}, cast('-infinity' as timestamptz))
+            else coalesce(decided.window_settled_before, cast('-infinity' as timestamptz))
+        end as settled_before
+    from (
+        select
+            newest.window_settled_before,
+            stored_boundary.is_recomputing_all,
+            not coalesce(
+                not stored_boundary.is_recomputing_all
+                and newest.window_settled_before >= stored_boundary.settled_before,
+                false
+            ) as is_full
+        from (
+            select {{ learner_state_days_before('max(delivery.received_at)', lookback_days) }} as window_settled_before
+            from window_deliveries as delivery
+            {{ joins }}
+            where {{ valid }}
+        ) as newest
+        cross join stored_boundary
+    ) as decided
+),
+
+read_deliveries as (
+    -- the window, and the earlier deliveries when the boundary went back
+    select {{ columns }} from window_deliveries
+    union all
+    select {{ columns }}
+    from {{ events }}
     where
-        delivery.learner_id is not null
-        and delivery.received_at >= {{ learner_state_window_start(received_at_column) }}
+        received_at < (select stored_boundary.read_from from stored_boundary)
+        and (select boundary.is_full from boundary)
+),
+{%- else %}
+boundary as (
+    -- B: the newest valid receipt minus the lookback (one aggregate, read once)
+    select
+        coalesce(
+            {{ learner_state_days_before('max(delivery.received_at)', lookback_days) }},
+            cast('-infinity' as timestamptz)
+        ) as settled_before
+    from {{ events }} as delivery
+    {{ joins }}
+    where {{ valid }}
+),
+
+read_deliveries as (
+    select {{ columns }} from {{ events }}
+),
+{%- endif %}
+
+read_events as (
+    -- each aggregate over the valid events read, and over those of them received before B_new
+    select
+        {% for name, expression in keys.items() -%}
+        {{ expression }} as {{ name }},
+        {% endfor -%}
+        {% for aggregate in aggregates -%}
+        {{ learner_state_aggregate(aggregate) }} as {{ aggregate.name }},
+        {{ learner_state_aggregate(aggregate, 'delivery.received_at < boundary.settled_before') }}
+            as settled_{{ aggregate.name }}{{ ',' if not loop.last }}
+        {% endfor -%}
+    from read_deliveries as delivery
+    {{ joins }}
+    cross join boundary
+    where {{ valid }}
+    group by {{ keys.values() | join(', ') }}
+),
+
+{% if is_incremental() -%}
+recomputed_keys as (
+    -- keys with a delivery of any status in the window; every stored key when recomputing every key
+    select
+        {% for name, expression in keys.items() -%}
+        {{ expression }} as {{ name }}{{ ',' if not loop.last }}
+        {% endfor -%}
+    from window_deliveries as delivery
+    {{ joins }}
+    where {{ known | join(' and ') }}
+    union
+    select {{ keys.keys() | join(', ') }}
+    from {{ this }}
+    where (select boundary.is_full from boundary)
+),
+
+stored as (
+    -- the settled aggregates the recomputed keys' stored rows hold (none when recomputing every key)
+    select
+        {% for name in keys -%}
+        state_rows.{{ name }},
+        {% endfor -%}
+        {% for aggregate in aggregates -%}
+        state_rows.settled_{{ aggregate.name }}{{ ',' if not loop.last }}
+        {% endfor -%}
+    from {{ this }} as state_rows
+    inner join recomputed_keys
+        on
+            {% for name in keys -%}
+            state_rows.{{ name }} = recomputed_keys.{{ name }}{{ ' and' if not loop.last }}
+            {% endfor %}
+    where not (select boundary.is_full from boundary)
+),
+
+state_rows as (
+    select
+        {% for name in keys -%}
+        recomputed_keys.{{ name }},
+        {% endfor -%}
+        {% for aggregate in aggregates -%}
+        {%- set combined = learner_state_combine(aggregate, 'stored.settled_' ~ aggregate.name, 'read_events.' ~ aggregate.name) -%}
+        {% if aggregate.name == marker -%}
+        nullif({{ combined }}, 0) as {{ aggregate.name }},
+        {%- else -%}
+        {{ combined }} as {{ aggregate.name }},
+        {%- endif %}
+        {% endfor -%}
+        {% for aggregate in aggregates -%}
+        {{ learner_state_combine(aggregate, 'stored.settled_' ~ aggregate.name, 'read_events.settled_' ~ aggregate.name) }}
+            as settled_{{ aggregate.name }}{{ ',' if not loop.last }}
+        {% endfor -%}
+    from recomputed_keys
+    left join read_events
+        on
+            {% for name in keys -%}
+            recomputed_keys.{{ name }} = read_events.{{ name }}{{ ' and' if not loop.last }}
+            {% endfor %}
+    left join stored
+        on
+            {% for name in keys -%}
+            recomputed_keys.{{ name }} = stored.{{ name }}{{ ' and' if not loop.last }}
+            {% endfor %}
+)
+{%- else -%}
+state_rows as (
+    select
+        {% for name in keys -%}
+        read_events.{{ name }},
+        {% endfor -%}
+        {% for aggregate in aggregates -%}
+        read_events.{{ aggregate.name }},
+        {% endfor -%}
+        {% for aggregate in aggregates -%}
+        read_events.settled_{{ aggregate.name }}{{ ',' if not loop.last }}
+        {% endfor -%}
+    from read_events
+)
+{%- endif %}
+{%- endmacro %}
+
+
+{#- learner_state_aggregate(aggregate, also): the aggregate over the events meeting its own
+    condition and `also` -#}
+{% macro learner_state_aggregate(aggregate, also=none) -%}
+    {%- set conditions = [] -%}
+    {%- if aggregate.get('where') %}{% do conditions.append(aggregate.where) %}{% endif -%}
+    {%- if also %}{% do conditions.append(also) %}{% endif -%}
+    {{ aggregate.agg }}({{ aggregate.get('of') or '*' }})
+    {%- if conditions %} filter (where {{ conditions | join(' and ') }}){% endif %}
+{%- endmacro %}
+
+
+{#- learner_state_combine(aggregate, settled, other): one aggregate of two disjoint sets of events
+    from its value over each (null: no event) -#}
+{% macro learner_state_combine(aggregate, settled, other) -%}
+    {%- if aggregate.agg == 'min' -%}
+        least({{ settled }}, {{ other }})
+    {%- elif aggregate.agg == 'max' -%}
+        greatest({{ settled }}, {{ other }})
+    {%- elif aggregate.agg == 'count' -%}
+        coalesce({{ settled }}, 0) + coalesce({{ other }}, 0)
+    {%- else -%}
+        {{ exceptions.raise_compiler_error('learner_state_combine: no combination for ' ~ aggregate.agg) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- learner_state_days_before(timestamp, days): `days` days before a timestamp expression (dbt's
+    cross-database dateadd; plain SQL for the linter's Jinja templater, which has no dbt namespace) -#}
+{% macro learner_state_days_before(timestamp, days) -%}
+    {%- if dbt is defined -%}
+        {{ dbt.dateadd('day', -1 * days, timestamp) }}
+    {%- else -%}
+        {{ timestamp }} - interval '{{ days }} days'
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -99,95 +327,3 @@
 {%- endmacro %}
 
 
-{#
-    learner_state_mapped_events(items, key_column): the CTEs of a learner state table keyed by
-    learner × `key_column` (item_id or course_id, an item event counting for its item's course)
-    and built through the item -> course mapping (the relation or CTE `items`,
-    stg_platform__course_items), ending with `events`, the staged events to aggregate, each with
-    its `key_id`:
-    - mapping: course_items_digest of `items`, stored on every row;
-    - incremental runs only: mapping_changed (the stored digest, the same on every row and read as
-      the first by the key index, differs or the state is empty), keys_with_new_events (every
-      learner × key with a delivery of any status received in the window: learners_with_new_events
-      with the key; a staged event that appeared or disappeared has such a delivery, with its own
-      learner and key), and recomputed_keys (the keys whose stored rows are replaced:
-      those with new events and, after a mapping change, every key stored);
-    - events: every staged event on a first run, a full refresh or after a mapping change, else
-      the events of the keys with new events: the learners among them first, by a hashed look-up
-      (a join with a union whose estimate, every learner, planned a sort and merge join), then
-      the keys.
-    An appended day touches a few percent of the learner × key rows where it touches most
-    learners within the window, so the state is replaced per key rather than per learner.
-#}
-{% macro learner_state_mapped_events(items='items', key_column='item_id') -%}
-{%- set key_of = {
-    'item_id': 'delivery.item_id',
-    'course_id': 'coalesce(delivery.course_id, ' ~ items ~ '.course_id)',
-} -%}
-{#- the mapping each delivery's item is joined to, where the key reads it -#}
-{%- set key_items = items if key_column == 'course_id' else none -%}
-mapping as (
-    select {{ course_items_digest(items) }} as course_items_digest
-    from {{ items }}
-),
-
-{% if is_incremental() %}
-mapping_changed as (
-    select
-        coalesce(
-            (select mapping.course_items_digest from mapping)
-            != (
-                select state_rows.course_items_digest from {{ this }} as state_rows
-                order by state_rows.learner_id
-                limit 1
-            ),
-            true
-        ) as is_changed
-),
-
-keys_with_new_events as (
-    {{ learners_with_new_events(key_of=key_of[key_column], items=key_items) }}
-),
-
-recomputed_keys as (
-    select
-        keys_with_new_events.learner_id,
-        keys_with_new_events.key_id
-    from keys_with_new_events
-    where keys_with_new_events.key_id is not null
-    union
-    select
-        state_rows.learner_id,
-        state_rows.{{ key_column }} as key_id
-    from {{ this }} as state_rows
-    where (select mapping_changed.is_changed from mapping_changed)
-),
-{% endif %}
-
-events_with_key as (
-    select
-        delivery.*,
-        {{ key_of[key_column] }} as key_id
-    from {{ ref('stg_player__events') }} as delivery
-    {% if key_items -%}
-    left join {{ key_items }} on delivery.item_id = {{ key_items }}.item_id
-    {% endif -%}
-    {% if is_incremental() %}
-    where
-        (select mapping_changed.is_changed from mapping_changed)
-        or delivery.learner_id in (select keys_with_new_events.learner_id from keys_with_new_events)
-    {% endif %}
-),
-
-events as (
-    select events_with_key.*
-    from events_with_key
-    {% if is_incremental() %}
-    where
-        (select mapping_changed.is_changed from mapping_changed)
-        or (events_with_key.learner_id, events_with_key.key_id) in (
-            select recomputed_keys.learner_id, recomputed_keys.key_id from recomputed_keys
-        )
-    {% endif %}
-)
-{%- endmacro %}

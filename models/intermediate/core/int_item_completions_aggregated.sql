@@ -1,18 +1,21 @@
 {#
     One row per learner × course item the learner completed, with the first completion time.
 
-    A learner state table (docs block `learner_state`): an incremental run recomputes, from all
-    their staged events, only the learner × item keys with a delivery received since the state's
-    watermark minus events_lookback_days (macros/learner_state.sql), and replaces their rows; a
-    key left with no completion loses its row (a key-only row, strategy replace_keys). The first
-    run and a full refresh aggregate every learner. Exact: pytests/test_incremental.py compares
-    every run with a full refresh.
+    A learner state table (docs block `learner_state`, macros/learner_state.sql): an incremental
+    run reads the events received since the state's settled boundary, adds them to each
+    recomputed key's settled aggregates, and replaces the rows of the learner × item keys with a
+    delivery there; a key left with no completion loses its row (a key-only row, strategy
+    replace_keys). The first run and a full refresh aggregate every event. Exact:
+    pytests/test_incremental.py compares every run with a full refresh.
     The item -> course mapping (course, graded) is part of every row, so the state records the
     mapping it was built with (course_items_digest, the same on every row): a run that finds the
     catalogue's mapping changed (an item moved, regraded, added or withdrawn; a catalogue edit,
     rare next to daily runs) recomputes every learner, as a full refresh would.
 #}
--- depends_on: {{ ref('base_player__events') }}
+-- the staged events (stg_player__events' rows) are read from their base table, in one read with the
+-- window's other deliveries; this dependency keeps the staged view, and the reconciliation of
+-- raw.events that tests the pair, in every selection built on this table
+-- depends_on: {{ ref('stg_player__events') }}
 {{
     config(
         materialized='incremental',
@@ -25,64 +28,51 @@
     )
 }}
 
+{%- set aggregates = [
+    {'name': 'first_completed_at', 'agg': 'min', 'of': 'delivery.occurred_at'},
+    {'name': 'n_completions', 'agg': 'count'},
+    {'name': 'last_received_at', 'agg': 'max', 'of': 'delivery.received_at'},
+] %}
+
 with
 
 items as (
     select * from {{ ref('stg_platform__course_items') }}
 ),
 
--- mapping, recomputed_keys (incremental runs) and the events to aggregate
-{{ learner_state_mapped_events('items', 'item_id') }},
-
-completions as (
-    select
-        events.learner_id,
-        events.item_id,
-        items.course_id,
-        items.is_graded,
-        min(events.occurred_at) as first_completed_at,
-        count(*) as n_completions,
-        max(events.received_at) as last_received_at
-    from events
-    inner join items on events.item_id = items.item_id
-    where events.event_type = 'item_complete'
-    group by events.learner_id, events.item_id, items.course_id, items.is_graded
+mapping as (
+    select {{ course_items_digest('items') }} as course_items_digest
+    from items
 ),
 
-{% if is_incremental() %}
-key_only as (
-    -- recomputed keys without a completion: their stored row goes
-    select
-        recomputed_keys.learner_id,
-        recomputed_keys.key_id as item_id,
-        cast(null as bigint) as course_id,
-        cast(null as boolean) as is_graded,
-        cast(null as timestamptz) as first_completed_at,
-        cast(null as bigint) as n_completions,
-        cast(null as timestamptz) as last_received_at
-    from recomputed_keys
-    where not exists (
-        select 1 from completions
-        where
-            completions.learner_id = recomputed_keys.learner_id
-            and completions.item_id = recomputed_keys.key_id
-    )
-),
-{% endif %}
+-- boundary, reading, the completions read (read_events) and on incremental runs the recomputed
+-- keys: state_rows, each learner × item's aggregates and settled aggregates
+{{ learner_state_rows(
+    keys={'learner_id': 'delivery.learner_id', 'item_id': 'delivery.item_id'},
+    aggregates=aggregates,
+    marker='n_completions',
+    joins='inner join items on delivery.item_id = items.item_id',
+    qualifies="delivery.event_type = 'item_complete'",
+    mapping='mapping',
+) }},
 
 final as (
+    -- the item's course and graded flag from the mapping the row was built with
     select
-        completions.*,
-        mapping.course_items_digest
-    from completions
+        state_rows.learner_id,
+        state_rows.item_id,
+        items.course_id,
+        items.is_graded,
+        state_rows.first_completed_at,
+        state_rows.n_completions,
+        state_rows.last_received_at,
+        mapping.course_items_digest,
+        state_rows.settled_first_completed_at,
+        state_rows.settled_n_completions,
+        state_rows.settled_last_received_at
+    from state_rows
+    left join items on state_rows.item_id = items.item_id
     cross join mapping
-    {% if is_incremental() %}
-    union all
-    select
-        key_only.*,
-        cast(null as text) as course_items_digest
-    from key_only
-    {% endif %}
 )
 
 select * from final

@@ -2,14 +2,17 @@
     One row per learner with any valid event: first and last activity, and the receipt of the
     newest event aggregated.
 
-    A learner state table (docs block `learner_state`): an incremental run recomputes, from all
-    their staged events, only the learners with a delivery received since the state's watermark
-    minus events_lookback_days (macros/learner_state.sql), and replaces their rows; a learner left
-    with no valid event loses the row (a key-only row, strategy replace_keys). The first run and
-    a full refresh aggregate every learner. Exact: pytests/test_incremental.py compares every run
-    with a full refresh.
+    A learner state table (docs block `learner_state`, macros/learner_state.sql): an incremental
+    run reads the events received since the state's settled boundary, adds them to each
+    recomputed learner's settled aggregates, and replaces the rows of the learners with a delivery
+    there; a learner left with no valid event loses the row (a key-only row, strategy
+    replace_keys). The first run and a full refresh aggregate every event. Exact:
+    pytests/test_incremental.py compares every run with a full refresh.
 #}
--- depends_on: {{ ref('base_player__events') }}
+-- the staged events (stg_player__events' rows) are read from their base table, in one read with the
+-- window's other deliveries; this dependency keeps the staged view, and the reconciliation of
+-- raw.events that tests the pair, in every selection built on this table
+-- depends_on: {{ ref('stg_player__events') }}
 {{
     config(
         materialized='incremental',
@@ -22,56 +25,35 @@
     )
 }}
 
+{%- set aggregates = [
+    {'name': 'first_active_at', 'agg': 'min', 'of': 'delivery.occurred_at'},
+    {'name': 'last_active_at', 'agg': 'max', 'of': 'delivery.occurred_at'},
+    {'name': 'n_events', 'agg': 'count'},
+    {'name': 'last_received_at', 'agg': 'max', 'of': 'delivery.received_at'},
+] %}
+
 with
 
-{% if is_incremental() %}
-recomputed_learners as (
-    {{ learners_with_new_events() }}
-),
-{% endif %}
-
-events as (
-    select events.*
-    from {{ ref('stg_player__events') }} as events
-    {% if is_incremental() %}
-    inner join recomputed_learners on events.learner_id = recomputed_learners.learner_id
-    {% endif %}
-),
-
-aggregated as (
-    select
-        learner_id,
-        min(occurred_at) as first_active_at,
-        max(occurred_at) as last_active_at,
-        count(*) as n_events,
-        max(received_at) as last_received_at
-    from events
-    group by learner_id
-),
-
-{% if is_incremental() %}
-key_only as (
-    -- recomputed learners without a valid event: their stored row goes
-    select
-        recomputed_learners.learner_id,
-        cast(null as timestamptz) as first_active_at,
-        cast(null as timestamptz) as last_active_at,
-        cast(null as bigint) as n_events,
-        cast(null as timestamptz) as last_received_at
-    from recomputed_learners
-    where not exists (
-        select 1 from aggregated
-        where aggregated.learner_id = recomputed_learners.learner_id
-    )
-),
-{% endif %}
+-- boundary, reading, the events read (read_events) and on incremental runs the recomputed keys:
+-- state_rows, each learner's aggregates and settled aggregates
+{{ learner_state_rows(
+    keys={'learner_id': 'delivery.learner_id'},
+    aggregates=aggregates,
+    marker='n_events',
+) }},
 
 final as (
-    select * from aggregated
-    {% if is_incremental() %}
-    union all
-    select * from key_only
-    {% endif %}
+    select
+        learner_id,
+        first_active_at,
+        last_active_at,
+        n_events,
+        last_received_at,
+        settled_first_active_at,
+        settled_last_active_at,
+        settled_n_events,
+        settled_last_received_at
+    from state_rows
 )
 
 select * from final

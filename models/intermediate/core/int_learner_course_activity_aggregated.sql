@@ -3,18 +3,21 @@
     items): first and last activity, event counts by type, and the receipt of the newest event
     aggregated.
 
-    A learner state table (docs block `learner_state`): an incremental run recomputes, from all
-    their staged events, only the learner × course keys with a delivery received since the
-    state's watermark minus events_lookback_days (macros/learner_state.sql), and replaces their
-    rows; a key left with no event loses its row (a key-only row, strategy replace_keys). The
-    first run and a full refresh aggregate every learner. Exact: pytests/test_incremental.py
-    compares every run with a full refresh.
+    A learner state table (docs block `learner_state`, macros/learner_state.sql): an incremental
+    run reads the events received since the state's settled boundary, adds them to each
+    recomputed key's settled aggregates, and replaces the rows of the learner × course keys with
+    a delivery there; a key left with no event loses its row (a key-only row, strategy
+    replace_keys). The first run and a full refresh aggregate every event. Exact:
+    pytests/test_incremental.py compares every run with a full refresh.
     An item event counts for the item's course, so the state records the item -> course mapping
     it was built with (course_items_digest, the same on every row): a run that finds the
     catalogue's mapping changed (an item moved, added or withdrawn; a catalogue edit, rare next to
     daily runs) recomputes every learner, as a full refresh would.
 #}
--- depends_on: {{ ref('base_player__events') }}
+-- the staged events (stg_player__events' rows) are read from their base table, in one read with the
+-- window's other deliveries; this dependency keeps the staged view, and the reconciliation of
+-- raw.events that tests the pair, in every selection built on this table
+-- depends_on: {{ ref('stg_player__events') }}
 {{
     config(
         materialized='incremental',
@@ -27,79 +30,59 @@
     )
 }}
 
+{%- set aggregates = [
+    {'name': 'first_activity_at', 'agg': 'min', 'of': 'delivery.occurred_at'},
+    {'name': 'last_activity_at', 'agg': 'max', 'of': 'delivery.occurred_at'},
+    {'name': 'n_events', 'agg': 'count'},
+    {'name': 'n_course_views', 'agg': 'count', 'where': "delivery.event_type = 'course_view'"},
+    {'name': 'n_item_completes', 'agg': 'count', 'where': "delivery.event_type = 'item_complete'"},
+    {'name': 'first_viewed_at', 'agg': 'min', 'of': 'delivery.occurred_at',
+     'where': "delivery.event_type = 'course_view' and delivery.course_id is not null"},
+    {'name': 'last_received_at', 'agg': 'max', 'of': 'delivery.received_at'},
+] %}
+
 with
 
 items as (
     select * from {{ ref('stg_platform__course_items') }}
 ),
 
--- mapping, recomputed_keys (incremental runs) and the events to aggregate, each with the
--- course it is about (key_id: its own, or its item's)
-{{ learner_state_mapped_events('items', 'course_id') }},
-
-events_with_course as (
-    select
-        events.learner_id,
-        events.key_id as course_id,
-        events.event_type,
-        events.occurred_at,
-        events.received_at,
-        events.event_type = 'course_view' and events.course_id is not null as is_course_view
-    from events
+mapping as (
+    select {{ course_items_digest('items') }} as course_items_digest
+    from items
 ),
 
-aggregated as (
-    select
-        learner_id,
-        course_id,
-        min(occurred_at) as first_activity_at,
-        max(occurred_at) as last_activity_at,
-        count(*) as n_events,
-        count(*) filter (where event_type = 'course_view') as n_course_views,
-        count(*) filter (where event_type = 'item_complete') as n_item_completes,
-        min(occurred_at) filter (where is_course_view) as first_viewed_at,
-        max(received_at) as last_received_at
-    from events_with_course
-    where course_id is not null
-    group by learner_id, course_id
-),
-
-{% if is_incremental() %}
-key_only as (
-    -- recomputed keys without an event: their stored row goes
-    select
-        recomputed_keys.learner_id,
-        recomputed_keys.key_id as course_id,
-        cast(null as timestamptz) as first_activity_at,
-        cast(null as timestamptz) as last_activity_at,
-        cast(null as bigint) as n_events,
-        cast(null as bigint) as n_course_views,
-        cast(null as bigint) as n_item_completes,
-        cast(null as timestamptz) as first_viewed_at,
-        cast(null as timestamptz) as last_received_at
-    from recomputed_keys
-    where not exists (
-        select 1 from aggregated
-        where
-            aggregated.learner_id = recomputed_keys.learner_id
-            and aggregated.course_id = recomputed_keys.key_id
-    )
-),
-{% endif %}
+-- boundary, reading, the events read (read_events) and on incremental runs the recomputed keys:
+-- state_rows, each learner × course's aggregates and settled aggregates
+{{ learner_state_rows(
+    keys={'learner_id': 'delivery.learner_id', 'course_id': 'coalesce(delivery.course_id, items.course_id)'},
+    aggregates=aggregates,
+    marker='n_events',
+    joins='left join items on delivery.item_id = items.item_id',
+    mapping='mapping',
+) }},
 
 final as (
     select
-        aggregated.*,
-        mapping.course_items_digest
-    from aggregated
+        state_rows.learner_id,
+        state_rows.course_id,
+        state_rows.first_activity_at,
+        state_rows.last_activity_at,
+        state_rows.n_events,
+        state_rows.n_course_views,
+        state_rows.n_item_completes,
+        state_rows.first_viewed_at,
+        state_rows.last_received_at,
+        mapping.course_items_digest,
+        state_rows.settled_first_activity_at,
+        state_rows.settled_last_activity_at,
+        state_rows.settled_n_events,
+        state_rows.settled_n_course_views,
+        state_rows.settled_n_item_completes,
+        state_rows.settled_first_viewed_at,
+        state_rows.settled_last_received_at
+    from state_rows
     cross join mapping
-    {% if is_incremental() %}
-    union all
-    select
-        key_only.*,
-        cast(null as text) as course_items_digest
-    from key_only
-    {% endif %}
 )
 
 select * from final
