@@ -24,8 +24,8 @@
     as missing_key whatever its number).
 #}
 {#-
-    The learner_id index serves the learner state tables (int_learner_activity_aggregated, ...),
-    which re-read all the events of the learners with new deliveries.
+    The received_at index serves the watermark, and the learner state tables'
+    (int_learner_activity_aggregated, ...) read of the window.
     The post-hooks enforce the stg_ view's key where it is written (macros/unique_index.sql) and
     vacuum the table: its visibility map then lets the daily reconciliation (reconcile_raw_events)
     count the stored and the staged rows from the quarantine_reason index instead of the table;
@@ -41,7 +41,6 @@
             {'columns': ['received_at']},
             {'columns': ['event_id', 'delivery_number'], 'unique': True},
             {'columns': ['quarantine_reason']},
-            {'columns': ['learner_id']},
         ],
         post_hook=[
             "{{ unique_index(['event_id'], where='quarantine_reason is null') }}",
