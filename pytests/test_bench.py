@@ -8,9 +8,12 @@ memory and PostgreSQL's temporary files and the lookup reads the published lists
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from lpdata import bench
+import pytest
+from conftest import copy_saved_parse
+
+from lpdata import PROJECT_ROOT, bench
 
 # a run at 500k learners: scan, full build, daily run, floor full / daily
 RUN_500K = {"scan": 3.79, "full": 2181.0, "daily": 1935.0, "floor": {"full_build_s": 41.2, "daily_build_s": 34.7}}
@@ -180,7 +183,9 @@ def test_table_prints_the_small_catalogue():
 
 def test_measured_dbt_run_reports_time_memory_and_temp_files(warehouse):
     # `dbt parse` loads the whole project (hundreds of MB resident) and leaves the warehouse alone
-    out = bench.run_dbt_measured(["parse", "--quiet"], warehouse.env, f"{warehouse.target_path}_bench")
+    target = f"{warehouse.target_path}_bench"
+    copy_saved_parse(PROJECT_ROOT / warehouse.target_path, PROJECT_ROOT / target)  # same connection and vars
+    out = bench.run_dbt_measured(["parse", "--quiet", "--vars", json.dumps(warehouse.vars)], warehouse.env, target)
     assert out["seconds"] > 0
     assert out["dbt_peak_rss_mb"] and 50 < out["dbt_peak_rss_mb"] < 4096
     assert out["pg_temp_files"] >= 0 and out["pg_temp_mb"] >= 0

@@ -11,7 +11,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import MACHINE_SERVER, build_warehouse, cli_environ, machine_server, make_database, project_copy
+from conftest import (
+    MACHINE_SERVER,
+    build_warehouse,
+    cli_environ,
+    machine_server,
+    make_database,
+    project_copy,
+    retarget_saved_parse,
+)
 
 from lpdata import PROJECT_ROOT, db
 
@@ -205,6 +213,8 @@ def test_lp_ci_builds_a_changed_metric_and_its_children_only_after_the_contracts
     for name in ("manifest.json", "run_results.json"):
         shutil.copy(PROJECT_ROOT / wh.target_path / name, state / name)
     project = project_copy(tmp_path / "project")
+    # as after an earlier `lp ci` in this checkout: its parse starts from the main build's
+    retarget_saved_parse(PROJECT_ROOT / wh.target_path, project / "target_ci", wh.env, wh.env, project_dir=project)
     metric = project / "models" / "intermediate" / "experimentation" / "metrics" / "metric_enrollments.sql"
     sql = metric.read_text()
     assert sql.count(" then 1 end) as pre_value") == 1

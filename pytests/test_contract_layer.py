@@ -7,10 +7,11 @@ import json
 import psycopg
 import pytest
 import yaml
-from conftest import build_warehouse, project_copy, published_relations
+from conftest import build_warehouse, copy_saved_parse, project_copy, published_relations
 
 from lpdata import PROJECT_ROOT, contracts
 from lpdata.dbt import read_artifact, run_dbt
+from lpdata.lint import BOUNCER_TARGET
 
 READER = "platform_reader"
 
@@ -173,6 +174,8 @@ def test_failing_test_keeps_the_last_good_version(wap_warehouse):
 
 
 def _current_contracts(tmp_target: str) -> dict:
+    # the same project, connection and vars as `lp lint`'s parse: start from it when it exists
+    copy_saved_parse(PROJECT_ROOT / BOUNCER_TARGET, PROJECT_ROOT / tmp_target)
     run_dbt(["parse"], {}, target_path=tmp_target, capture=True)
     return read_artifact("manifest.json", tmp_target)
 

@@ -234,8 +234,7 @@ def base_reasons(wh: Warehouse, plant: Plant) -> list[str | None]:
 
 @pytest.fixture(scope="module")
 def hostile() -> Hostile:
-    wh = build_warehouse("hostile", learners=300, build=False)
-    wh.dbt("build", "--select", "+tag:staging")
+    wh = build_warehouse("hostile", learners=600)  # a copy of the shared 600-learner warehouse
     before = counts(wh)
     ids = choose_ids(wh)
     planted = plants(ids)
