@@ -22,8 +22,9 @@
 
 {#
     learner_state_rows(keys, aggregates, marker, joins, qualifies, mapping): the CTEs of a learner
-    state table, ending with `state_rows`: the keys, the aggregates, then the settled aggregates
-    (settled_<name>); on an incremental run, also key-only rows (`marker`, the count aggregate
+    state table, ending with `state_rows`: the keys, the aggregates, the settled aggregates
+    (settled_<name>), and settled_lookback_days (the events_lookback_days the boundary was taken
+    with, the same on every row); on an incremental run, also key-only rows (`marker`, the count aggregate
     named by the model's config key_only_when_null, null) for recomputed keys left without a valid
     event.
     - keys: {column: expression}, in column order; aggregates: [{name, agg (min, max or count), of
@@ -36,8 +37,8 @@
       if any: a run that finds another one than the stored rows' recomputes every key.
     The events are base_player__events' valid rows (stg_player__events), read from the table
     itself: one read of the window serves the events and the deliveries of any status. A run
-    recomputes every key, as a full refresh does, when the state is empty, the mapping changed,
-    as_of moved back before a stored receipt (staging may then rewrite settled events), or the
+    recomputes every key, as a full refresh does, when the state is empty, events_lookback_days
+    changed (it places the boundary), the mapping changed, as_of moved back before a stored receipt (staging may then rewrite settled events), or the
     boundary went back (the table's newest event became a duplicate of an earlier copy): the
     settled parts cannot lose events.
 #}
@@ -53,8 +54,9 @@
 {%- set newest_valid = '(select max(delivery.received_at) from ' ~ events ~ ' as delivery ' ~ joins ~ ' where ' ~ valid ~ ')' -%}
 {% if is_incremental() -%}
 stored_boundary as (
-    -- B_old, from the stored rows; an empty state, a changed mapping or as_of moved back before a
-    -- stored receipt recompute every key, reading every receipt
+    -- B_old, from the stored rows; an empty state, another events_lookback_days than the stored
+    -- rows', a changed mapping or as_of moved back before a stored receipt recompute every key,
+    -- reading every receipt
     select
         decided.settled_before,
         decided.is_recomputing_all,
@@ -65,6 +67,11 @@ stored_boundary as (
             {{ learner_state_days_before('max(state_rows.last_received_at)', lookback_days) }} as settled_before,
             coalesce(
                 max(state_rows.last_received_at) > {{ latest_plausible_at() }}
+                or (
+                    select first_row.settled_lookback_days from {{ this }} as first_row
+                    order by first_row.learner_id
+                    limit 1
+                ) != {{ lookback_days }}
                 {%- if mapping %}
                 or (select {{ mapping }}.course_items_digest from {{ mapping }}) != (
                     select first_row.course_items_digest from {{ this }} as first_row
@@ -210,8 +217,9 @@ state_rows as (
         {% endfor -%}
         {% for aggregate in aggregates -%}
         {{ learner_state_combine(aggregate, 'stored.settled_' ~ aggregate.name, 'read_events.settled_' ~ aggregate.name) }}
-            as settled_{{ aggregate.name }}{{ ',' if not loop.last }}
+            as settled_{{ aggregate.name }},
         {% endfor -%}
+        {{ lookback_days }} as settled_lookback_days
     from recomputed_keys
     left join read_events
         on
@@ -234,8 +242,9 @@ state_rows as (
         read_events.{{ aggregate.name }},
         {% endfor -%}
         {% for aggregate in aggregates -%}
-        read_events.settled_{{ aggregate.name }}{{ ',' if not loop.last }}
+        read_events.settled_{{ aggregate.name }},
         {% endfor -%}
+        {{ lookback_days }} as settled_lookback_days
     from read_events
 )
 {%- endif %}

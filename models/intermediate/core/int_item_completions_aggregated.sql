@@ -69,7 +69,8 @@ final as (
         mapping.course_items_digest,
         state_rows.settled_first_completed_at,
         state_rows.settled_n_completions,
-        state_rows.settled_last_received_at
+        state_rows.settled_last_received_at,
+        state_rows.settled_lookback_days
     from state_rows
     left join items on state_rows.item_id = items.item_id
     cross join mapping

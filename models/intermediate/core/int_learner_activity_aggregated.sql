@@ -52,7 +52,8 @@ final as (
         settled_first_active_at,
         settled_last_active_at,
         settled_n_events,
-        settled_last_received_at
+        settled_last_received_at,
+        settled_lookback_days
     from state_rows
 )
 

@@ -80,7 +80,8 @@ final as (
         state_rows.settled_n_course_views,
         state_rows.settled_n_item_completes,
         state_rows.settled_first_viewed_at,
-        state_rows.settled_last_received_at
+        state_rows.settled_last_received_at,
+        state_rows.settled_lookback_days
     from state_rows
     cross join mapping
 )
