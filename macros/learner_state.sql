@@ -24,9 +24,9 @@
     learner_state_rows(keys, aggregates, marker, joins, qualifies, mapping): the CTEs of a learner
     state table, ending with `state_rows`: the keys, the aggregates, the settled aggregates
     (settled_<name>), and settled_lookback_days (the events_lookback_days the boundary was taken
-    with, the same on every row); on an incremental run, also key-only rows (`marker`, the count aggregate
-    named by the model's config key_only_when_null, null) for recomputed keys left without a valid
-    event.
+    with, the same on every row); on an incremental run, also key-only rows (`marker`, the count
+    aggregate named by the model's config key_only_when_null, null) for recomputed keys left
+    without a valid event.
     - keys: {column: expression}, in column order; aggregates: [{name, agg (min, max or count), of
       (an expression; none for count(*)), where (optional)}]. Both read the delivery (`delivery`:
       learner_id, event_type, course_id, item_id, occurred_at, received_at of
@@ -38,9 +38,9 @@
     The events are base_player__events' valid rows (stg_player__events), read from the table
     itself: one read of the window serves the events and the deliveries of any status. A run
     recomputes every key, as a full refresh does, when the state is empty, events_lookback_days
-    changed (it places the boundary), the mapping changed, as_of moved back before a stored receipt (staging may then rewrite settled events), or the
-    boundary went back (the table's newest event became a duplicate of an earlier copy): the
-    settled parts cannot lose events.
+    changed (it places the boundary), the mapping changed, as_of moved back before a stored
+    receipt (staging may then rewrite settled events), or the boundary went back (the table's
+    newest event became a duplicate of an earlier copy): the settled parts cannot lose events.
 #}
 {% macro learner_state_rows(keys, aggregates, marker, joins='', qualifies='true', mapping=none) -%}
 {%- set lookback_days = var('events_lookback_days') -%}
