@@ -64,24 +64,30 @@ stored_boundary as (
             as read_from
     from (
         select
-            {{ learner_state_days_before('max(state_rows.last_received_at)', lookback_days) }} as settled_before,
+            {{ learner_state_days_before('stored.latest_receipt', lookback_days) }} as settled_before,
             coalesce(
-                max(state_rows.last_received_at) > {{ latest_plausible_at() }}
-                or (
-                    select first_row.settled_lookback_days from {{ this }} as first_row
-                    order by first_row.learner_id
-                    limit 1
-                ) != {{ lookback_days }}
+                stored.latest_receipt > {{ latest_plausible_at() }}
+                or first_row.settled_lookback_days != {{ lookback_days }}
                 {%- if mapping %}
-                or (select {{ mapping }}.course_items_digest from {{ mapping }}) != (
-                    select first_row.course_items_digest from {{ this }} as first_row
-                    order by first_row.learner_id
-                    limit 1
-                )
+                or (select {{ mapping }}.course_items_digest from {{ mapping }}) != first_row.course_items_digest
                 {%- endif %},
                 true
             ) as is_recomputing_all
-        from {{ this }} as state_rows
+        from (
+            select max(state_rows.last_received_at) as latest_receipt
+            from {{ this }} as state_rows
+        ) as stored
+        -- the bookkeeping every row holds alike, read from the first row by the key index
+        left join (
+            select
+                state_rows.settled_lookback_days
+                {%- if mapping %},
+                state_rows.course_items_digest
+                {%- endif %}
+            from {{ this }} as state_rows
+            order by state_rows.learner_id
+            limit 1
+        ) as first_row on 1 = 1
     ) as decided
 ),
 
@@ -195,10 +201,7 @@ stored as (
         {% endfor -%}
     from {{ this }} as state_rows
     inner join recomputed_keys
-        on
-            {% for name in keys -%}
-            state_rows.{{ name }} = recomputed_keys.{{ name }}{{ ' and' if not loop.last }}
-            {% endfor %}
+        on {{ learner_state_keys_equal(keys, 'state_rows', 'recomputed_keys') }}
     where not (select boundary.is_full from boundary)
 ),
 
@@ -222,15 +225,9 @@ state_rows as (
         {{ lookback_days }} as settled_lookback_days
     from recomputed_keys
     left join read_events
-        on
-            {% for name in keys -%}
-            recomputed_keys.{{ name }} = read_events.{{ name }}{{ ' and' if not loop.last }}
-            {% endfor %}
+        on {{ learner_state_keys_equal(keys, 'recomputed_keys', 'read_events') }}
     left join stored
-        on
-            {% for name in keys -%}
-            recomputed_keys.{{ name }} = stored.{{ name }}{{ ' and' if not loop.last }}
-            {% endfor %}
+        on {{ learner_state_keys_equal(keys, 'recomputed_keys', 'stored') }}
 )
 {%- else -%}
 state_rows as (
@@ -248,6 +245,14 @@ state_rows as (
     from read_events
 )
 {%- endif %}
+{%- endmacro %}
+
+
+{#- learner_state_keys_equal(keys, left, right): the join condition of two relations on every key -#}
+{% macro learner_state_keys_equal(keys, left, right) -%}
+    {%- for name in keys -%}
+        {{ left }}.{{ name }} = {{ right }}.{{ name }}{{ ' and ' if not loop.last }}
+    {%- endfor -%}
 {%- endmacro %}
 
 
