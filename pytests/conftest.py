@@ -422,6 +422,14 @@ def retarget_saved_parse(
     (dest / SAVED_PARSE).write_bytes(msgpack.packb(renamed(manifest), use_bin_type=True))
 
 
+def start_from_a_template_parse(dest: Path, env: dict[str, str], project_dir: Path = PROJECT_ROOT) -> None:
+    """The first dbt command in target folder dest, on the database of env (any server) and the
+    project in project_dir, starts from the saved parse of a template this run has built, if any."""
+    built = _built_template()
+    if built:
+        retarget_saved_parse(Path(built[1]), dest, db.pg_env() | {"PGDATABASE": built[0]}, env, project_dir)
+
+
 def _run_ended(run_id: str) -> bool:
     """Whether the test command of that run id (its controller's pid) has ended."""
     try:
@@ -471,9 +479,7 @@ def build_warehouse(
         _copy_artifacts(template_target, PROJECT_ROOT / target_path, template, dbname)
         return wh
     wh.env = make_database(dbname)
-    built = _built_template()
-    if built:  # its saved parse serves this warehouse's first dbt command too
-        retarget_saved_parse(Path(built[1]), PROJECT_ROOT / target_path, db.pg_env() | {"PGDATABASE": built[0]}, wh.env)
+    start_from_a_template_parse(PROJECT_ROOT / target_path, wh.env)
     generate(wh.env, learners=learners, seed=TEST_SEED, anchor=anchor, progress=False)
     if build:
         dataclasses.replace(wh, unit_tests=True).dbt("build", *(["--select", select] if select else []))

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import ANCHOR, build_warehouse, cli_environ, machine_server, make_database, project_copy, run_lp
+from conftest import (
+    ANCHOR,
+    build_warehouse,
+    cli_environ,
+    machine_server,
+    make_database,
+    project_copy,
+    run_lp,
+    start_from_a_template_parse,
+)
 
 from lpdata import PROJECT_ROOT, contracts, db
 
@@ -377,6 +386,7 @@ def test_the_main_job_runs_on_the_machines_postgresql_server(tmp_path):
     Docs and dbt artifacts are the copy's."""
     pg = machine_server(f"lp_test_main_job_{os.getpid()}")
     project = project_copy(tmp_path / "project")
+    start_from_a_template_parse(project / "target", pg, project)
     environ = cli_environ(pg) | {"PYTHONPATH": str(project / "src")}
     environ.pop("DBT_TARGET_PATH", None)
     result = subprocess.run(
