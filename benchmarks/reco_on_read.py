@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
-import threading
 import time
 
-from lpdata import db
+from lpdata import bench, db
 
 ON_READ = """
 with
@@ -95,36 +93,15 @@ def same(on_read: list[tuple], stored: list[tuple]) -> bool:
     )
 
 
-def concurrent(env: dict[str, str], sql: str, learners: list[int], readers: int, seconds: float, pause: float) -> str:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    start = threading.Barrier(readers)
-
-    def reader(i: int) -> None:
-        pick = random.Random(i)
-        mine = []
-        with db.connect(env, autocommit=True) as conn:
-            start.wait()
-            end = time.perf_counter() + seconds
-            while time.perf_counter() < end:
-                began = time.perf_counter()
-                conn.execute(sql, {"learner": pick.choice(learners)}).fetchall()
-                mine.append(time.perf_counter() - began)
-                if pause:
-                    time.sleep(pause)
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=reader, args=(i,)) for i in range(readers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    latencies.sort()
-    p99 = latencies[int(0.99 * len(latencies))]
+def concurrent(env: dict[str, str], sql: str, learners: list[int], readers: int, seconds: float, pause_ms: float) -> str:
+    ms, _ = bench.timed_lookups(
+        lambda: db.connect(env, autocommit=True),
+        lambda conn, learner: len(conn.execute(sql, {"learner": learner}).fetchall()),
+        learners, readers=readers, seconds=seconds, pause_ms=pause_ms,
+    )
     return (
-        f"{len(latencies) / seconds:,.0f} lookups/s, p50 {statistics.median(latencies) * 1000:.2f} ms, "
-        f"p99 {p99 * 1000:.2f} ms"
+        f"{len(ms) / seconds:,.0f} lookups/s, p50 {bench.percentile(ms, 0.50):.2f} ms, "
+        f"p99 {bench.percentile(ms, 0.99):.2f} ms"
     )
 
 
@@ -156,19 +133,15 @@ def main() -> None:
             )
             print(f"lists on read equal to int_reco_lists: {equal} of {len(sample)} learners")
             for name, sql in (("on read", ON_READ), ("stored", STORED)):
-                times = []
+                ms = []
                 for learner in sample:
                     began = time.perf_counter()
                     conn.execute(sql, {"learner": learner}).fetchall()
-                    times.append(time.perf_counter() - began)
-                times.sort()
-                print(
-                    f"{name}, one reader: p50 {statistics.median(times) * 1000:.2f} ms, "
-                    f"p99 {times[int(0.99 * len(times))] * 1000:.2f} ms"
-                )
-                for pause in (0.0, 0.005):
-                    figures = concurrent(env, sql, learners, args.readers, args.seconds, pause)
-                    print(f"{name}, {args.readers} readers, pausing {pause * 1000:.0f} ms: {figures}")
+                    ms.append(1000 * (time.perf_counter() - began))
+                print(f"{name}, one reader: p50 {bench.percentile(ms, 0.50):.2f} ms, p99 {bench.percentile(ms, 0.99):.2f} ms")
+                for pause_ms in (0.0, 5.0):
+                    figures = concurrent(env, sql, learners, args.readers, args.seconds, pause_ms)
+                    print(f"{name}, {args.readers} readers, pausing {pause_ms:.0f} ms: {figures}")
         finally:
             for name in INDEXES:
                 conn.execute(f"drop index if exists intermediate.{name}")

@@ -28,7 +28,10 @@ import resource
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import psycopg
 
 from . import PROJECT_ROOT, db
 from .cliargs import iso_date, positive_int
@@ -307,16 +310,13 @@ def lookup_plan(env: dict[str, str], learner_id: int) -> dict:
     }
 
 
-def measure_lookups(env: dict[str, str], seconds: float = LOOKUP_SECONDS, readers: int = LOOKUP_READERS,
-                    seed: int = 42, pause_ms: float = 0.0) -> dict:
-    """`readers` threads, each with its own connection as the consumers' role, each looking up one
-    random learner's recommendation lists after another (pausing pause_ms between two) for
-    `seconds`; the latency of every lookup, measured by the client from sending the query to
-    having every row."""
-    with db.connect(env) as conn:
-        learners = [r[0] for r in conn.execute(f"select distinct learner_id from {LOOKUP_RELATION}").fetchall()]
-    if not learners:
-        return {"lookups": 0, "learners_with_lists": 0}
+def timed_lookups(connect: Callable[[], psycopg.Connection], lookup: Callable[[psycopg.Connection, int], int],
+                  learners: list[int], *, readers: int, seconds: float, seed: int = 42,
+                  pause_ms: float = 0.0) -> tuple[list[float], int]:
+    """`readers` threads, each with its own connection (connect()), each running lookup (which
+    returns the rows it read) for one random learner after another, pausing pause_ms between two,
+    for `seconds`: the latency of every lookup in ms, measured by the client from sending the query
+    to having every row, and the rows read. A reader that fails fails the measure."""
     latencies: list[float] = []
     rows_read = [0]
     errors: list[str] = []
@@ -327,7 +327,7 @@ def measure_lookups(env: dict[str, str], seconds: float = LOOKUP_SECONDS, reader
         rng = random.Random(seed * 1000 + i)
         mine, rows = [], 0
         try:
-            conn = _reader(env)
+            conn = connect()
         except Exception as exc:  # noqa: BLE001 - reported with the results
             with lock:
                 errors.append(f"{type(exc).__name__}: {exc}")
@@ -340,7 +340,7 @@ def measure_lookups(env: dict[str, str], seconds: float = LOOKUP_SECONDS, reader
                 while time.perf_counter() < end:
                     learner_id = rng.choice(learners)
                     t0 = time.perf_counter()
-                    rows += len(conn.execute(LOOKUP_SQL, (learner_id,)).fetchall())
+                    rows += lookup(conn, learner_id)
                     mine.append(time.perf_counter() - t0)
                     if pause_ms:
                         time.sleep(pause_ms / 1000)
@@ -358,11 +358,26 @@ def measure_lookups(env: dict[str, str], seconds: float = LOOKUP_SECONDS, reader
         t.join()
     if errors:
         raise RuntimeError(f"lookup readers failed: {errors[0]}")
-    ms = [1000 * t for t in latencies]
+    return [1000 * t for t in latencies], rows_read[0]
+
+
+def measure_lookups(env: dict[str, str], seconds: float = LOOKUP_SECONDS, readers: int = LOOKUP_READERS,
+                    seed: int = 42, pause_ms: float = 0.0) -> dict:
+    """`readers` threads, each with its own connection as the consumers' role, each looking up one
+    random learner's recommendation lists after another (pausing pause_ms between two) for
+    `seconds` (timed_lookups)."""
+    with db.connect(env) as conn:
+        learners = [r[0] for r in conn.execute(f"select distinct learner_id from {LOOKUP_RELATION}").fetchall()]
+    if not learners:
+        return {"lookups": 0, "learners_with_lists": 0}
+    ms, rows_read = timed_lookups(
+        lambda: _reader(env), lambda conn, learner_id: len(conn.execute(LOOKUP_SQL, (learner_id,)).fetchall()),
+        learners, readers=readers, seconds=seconds, seed=seed, pause_ms=pause_ms,
+    )
     return {
         "readers": readers, "seconds": seconds, "pause_ms": pause_ms, "learners_with_lists": len(learners),
         "lookups": len(ms),
-        "lookups_per_s": round(len(ms) / seconds), "rows_per_lookup": round(rows_read[0] / max(len(ms), 1), 1),
+        "lookups_per_s": round(len(ms) / seconds), "rows_per_lookup": round(rows_read / max(len(ms), 1), 1),
         "p50_ms": round(percentile(ms, 0.50), 2), "p99_ms": round(percentile(ms, 0.99), 2),
         "max_ms": round(max(ms), 2), "target_p99_ms": TARGET_LOOKUP_P99_MS,
         "meets": percentile(ms, 0.99) <= TARGET_LOOKUP_P99_MS,
