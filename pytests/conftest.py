@@ -132,8 +132,8 @@ class Warehouse:
 
 
 def published_marts(manifest: dict) -> dict[str, str]:
-    """Every versioned relation consumers read (<publish_schema>.<alias>), with the audit table it
-    is published from (<schema>.<alias>)."""
+    """Every versioned relation consumers read (<publish_schema>.<alias>), with the audit relation
+    it is published from (<schema>.<alias>)."""
     return {
         f'{node["config"]["meta"]["publish_schema"]}.{node["alias"]}': f'{node["schema"]}.{node["alias"]}'
         for node in contracts.public_models(manifest)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import build_warehouse, project_copy, published_relations
+from conftest import build_warehouse, project_copy, published_marts, published_relations
 
 from lpdata import PROJECT_ROOT, contracts, db
 from lpdata.dbt import dbt_invocation
@@ -119,6 +119,35 @@ def core_marts(wh) -> set[str]:
         for node in contracts.public_models(wh.artifact("manifest.json"))
         if node["config"]["meta"]["publish_schema"] == "core"
     }
+
+
+def test_publishing_moves_each_mart_as_built_instead_of_copying_it(wh):
+    """Every published version is the table its model's build wrote: its rows carry the model's
+    transaction, not the publish transaction that renamed the table into place (a copy would
+    carry that one). It is logged, named with its key, and its audit name is a view on it."""
+    audit = published_marts(wh.artifact("manifest.json"))
+    assert audit
+    for relation in sorted(audit):
+        rows_xmin, renamed_xmin, persistence, key = wh.query(
+            f"""
+            select (select min(xmin::text::bigint) from {relation}), c.xmin::text::bigint, c.relpersistence,
+                   (select i.indexrelid::regclass::text from pg_index as i where i.indrelid = c.oid and i.indisprimary)
+            from pg_class as c where c.oid = %s::regclass
+            """,
+            (relation,),
+        )[0]
+        assert rows_xmin is not None and rows_xmin != renamed_xmin, relation
+        assert persistence == "p", relation
+        assert key == f"{relation}_pkey", relation
+        (reads,) = wh.query(
+            """
+            select array_agg(distinct d.refobjid::regclass::text) from pg_depend as d
+            join pg_rewrite as r on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid
+            where r.ev_class = %s::regclass and d.refobjid <> r.ev_class
+            """,
+            (audit[relation],),
+        )[0]
+        assert reads == [relation], audit[relation]
 
 
 def test_a_reader_idle_in_transaction_delays_no_reader_beyond_the_lock_timeout(wh):

@@ -2,10 +2,12 @@
     Write-audit-publish.
 
     Marts are built into private audit schemas (audit_core, audit_experimentation, ...), where dbt
-    runs their tests. At the end of the invocation (on-run-end) every mart that is ready is copied
-    to its consumer schema (config meta.publish_schema). A mart is ready when its build succeeded,
-    its own tests all ran and passed in this invocation, no other test reading it failed, and no
-    source it is built on failed its reconciliation (tests tagged `reconciliation`).
+    runs their tests. At the end of the invocation (on-run-end) every mart that is ready is moved
+    to its consumer schema (config meta.publish_schema): a rename, not a copy, so publishing costs
+    the same for any size of mart; its audit name becomes a view on the published version. A mart
+    is ready when its build succeeded, its own tests all ran and passed in this invocation, no
+    other test reading it failed, and no source it is built on failed its reconciliation (tests
+    tagged `reconciliation`).
 
     A product (one consumer schema) is published in ONE transaction: its ready marts are all
     swapped in together, so a consumer never sees two builds mixed within a product, even when the
@@ -17,8 +19,8 @@
     published; skipped: not built because something upstream failed).
 
     Locks: the swap needs ACCESS EXCLUSIVE on what consumers read, and every reader that arrives
-    while the publisher waits for it queues behind it. So the copies are made first, without
-    touching what consumers read; then the product's locks are requested within a budget of
+    while the publisher waits for it queues behind it. So the new versions are moved in first, under
+    names consumers do not read; then the product's locks are requested within a budget of
     var('publish_lock_timeout_ms') for all of them together, so no reader waits longer than that
     behind the publisher. When the budget runs out (a reader left a transaction open after reading
     a mart), the publisher lets go of every lock, waits (var('publish_lock_backoff_ms'), doubling)
@@ -200,9 +202,10 @@
         Publishes a product's ready marts in one transaction, so consumers see the last good
         versions or the new ones, never a mix of two builds, a partial or a missing one, and a
         reader never errors. Returns '' when published, else why not (the transaction is rolled
-        back: nothing changed for consumers).
-        1. copy each audited mart into <alias>__publishing with its key, indexes and statistics
-           (the slow part, while readers keep reading the current versions undisturbed);
+        back: nothing changed for consumers, and the audited marts are back in their audit schema).
+        1. move each audited mart into its consumer schema as <alias>__publishing, with its key,
+           constraints, indexes and statistics (publish_stage: renames, no copy of the data; no
+           lock on anything consumers read);
         2. lock what consumers read, per mart the unversioned view FIRST and then the table (the
            order a reader of the view locks them), within the lock budget, retried with backoff
            (publish_locks);
@@ -213,22 +216,18 @@
         the name lookup when invalidations arrived while it waited), so it reads the new version
         instead of failing on a dropped relation. Nothing is dropped while a reader could still
         reach it by name.
-        The copy and the swap are two statements of one transaction on one connection: a build
+        The move and the swap are two statements of one transaction on one connection: a build
         killed between them leaves the transaction to roll back; the swap and its commit travel
         in one message, which the server completes even if the client dies meanwhile.
     -#}
     {%- set schema_q = adapter.quote(publish_schema) -%}
     {%- set targets = [] -%}
-    {%- set copy_sql -%}
+    {%- set stage_sql -%}
         begin;
-        -- each copy reads its mart from the first page, so a published mart keeps the order its
-        -- model stored it in (course_recommendations: key order, for per-learner lookups); a
-        -- synchronized scan would start where an earlier scan of the table left off
-        set local synchronize_seqscans = off;
         create schema if not exists {{ schema_q }};
         grant usage on schema {{ schema_q }} to {{ var('reader_role') }};
         {% for node in nodes -%}
-        {{ publish_copy(node, publish_schema) }}
+        {{ publish_stage(node, publish_schema) }}
         {%- if node.version is not none and (node.version | string) == (node.latest_version | string) -%}
             {%- do targets.append(schema_q ~ '.' ~ adapter.quote(node.name)) -%}
         {%- endif -%}
@@ -237,7 +236,7 @@
         {{ publish_locks(targets) }}
         select current_setting('lp.publish_refused') as refused;
     {%- endset -%}
-    {%- set refused = run_query(copy_sql).columns[0].values()[0] -%}
+    {%- set refused = run_query(stage_sql).columns[0].values()[0] -%}
     {%- if refused -%}
         {%- do run_query('rollback') -%}
         {{ return(refused) }}
@@ -253,30 +252,77 @@
 {% endmacro %}
 
 
-{% macro publish_copy(node, publish_schema) %}
-    {#- The audited mart copied into <alias>__publishing in its consumer schema, with its key,
-        indexes, comment, grant and statistics (inside the product's transaction) -#}
-    {%- set source_relation = adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.alias) -%}
+{% macro publish_stage(node, publish_schema) %}
+    {#- The audited mart moved into its consumer schema as <alias>__publishing, with its key,
+        constraints, indexes and statistics, plus its comment and the reader's grant (inside the
+        product's transaction). Moving renames catalogue entries and copies no data, so publishing
+        costs the same for any size of mart; the mart keeps the order its model stored it in
+        (course_recommendations: key order, for per-learner lookups). Its audit name becomes a
+        view on it, so what reads the mart's audit relation (a partial build's tests, deferred
+        slim CI, the docs catalog) reads the published version until the next build of the mart
+        replaces the view with a new audit table. -#}
+    {%- set audit_relation = adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.alias) -%}
     {%- set schema_q = adapter.quote(publish_schema) -%}
     {%- set staging_name = node.alias ~ '__publishing' -%}
     {%- set staging = schema_q ~ '.' ~ adapter.quote(staging_name) -%}
-    {%- set primary_key = mart_primary_key(node) -%}
     drop table if exists {{ staging }};
     drop table if exists {{ schema_q }}.{{ adapter.quote(node.alias ~ '__retired') }};
-    create table {{ staging }}
-        (like {{ source_relation }} including defaults including constraints including comments);
-    insert into {{ staging }} select * from {{ source_relation }};
-    {% if primary_key -%}
-    alter table {{ staging }} add constraint {{ adapter.quote(staging_name ~ '_pkey') }}
-        primary key ({{ primary_key | join(', ') }});
+    do $logged$ begin
+        -- consumers read logged tables (marts are built logged: dbt_project.yml); one built
+        -- unlogged by an override is made durable here
+        if (
+            select relpersistence from pg_catalog.pg_class where oid = to_regclass({{ sql_string(audit_relation) }})
+        ) = 'u' then
+            alter table {{ audit_relation }} set logged;
+        end if;
+    end $logged$;
+    {{ publish_index_names(audit_relation, staging_name) }}
+    alter table {{ audit_relation }} rename to {{ adapter.quote(staging_name) }};
+    alter table {{ adapter.quote(node.schema) }}.{{ adapter.quote(staging_name) }} set schema {{ schema_q }};
+    {% if mart_primary_key(node) -%}
+    do $key$ begin
+        if not exists (
+            select from pg_catalog.pg_index where indrelid = to_regclass({{ sql_string(staging) }}) and indisprimary
+        ) then
+            alter table {{ staging }} add constraint {{ adapter.quote(staging_name ~ '_pkey') }}
+                primary key ({{ mart_primary_key(node) | join(', ') }});
+        end if;
+    end $key$;
     {%- endif %}
-    {% for index in node.config.get('indexes') or [] -%}
-    create {{ 'unique ' if index.get('unique') }}index {{ adapter.quote(staging_name ~ '_idx_' ~ loop.index) }}
-        on {{ staging }} ({{ index['columns'] | join(', ') }});
-    {% endfor -%}
     comment on table {{ staging }} is {{ sql_string(node.description | trim ~ ' Published after all its tests passed.') }};
     grant select on {{ staging }} to {{ var('reader_role') }};
-    analyze {{ staging }};
+    create view {{ audit_relation }} as select * from {{ staging }};
+    comment on view {{ audit_relation }} is {{ sql_string(
+        'The published ' ~ publish_schema ~ '.' ~ node.alias ~ ', moved there from here by publishing; the next build of '
+        ~ node.name ~ ' replaces this view with its new audit table.') }};
+{% endmacro %}
+
+
+{% macro publish_index_names(relation, prefix) %}
+    {#- A DO block renaming every index of a table after its name: the primary key's
+        <prefix>_pkey (its constraint follows), the others <prefix>_idx_<n> in the order they
+        were made. Index names are unique per schema, so a new version is named apart from the
+        current one before both meet in the consumer schema. -#}
+    do $index_names$
+    declare
+        found record;
+        n int := 0;
+    begin
+        for found in
+            select ind.indexrelid::regclass as index_name, ind.indisprimary as is_primary
+            from pg_catalog.pg_index as ind
+            where ind.indrelid = to_regclass({{ sql_string(relation) }})
+            order by ind.indisprimary desc, ind.indexrelid
+        loop
+            if found.is_primary then
+                execute format('alter index %s rename to %I', found.index_name, {{ sql_string(prefix) }} || '_pkey');
+            else
+                n := n + 1;
+                execute format('alter index %s rename to %I', found.index_name, {{ sql_string(prefix) }} || '_idx_' || n);
+            end if;
+        end loop;
+    end
+    $index_names$;
 {% endmacro %}
 
 
@@ -346,7 +392,7 @@
 
 
 {% macro publish_swap(node, publish_schema) %}
-    {#- The new copy of one mart swapped in under the locks publish_locks took (inside the
+    {#- The new version of one mart swapped in under the locks publish_locks took (inside the
         product's transaction) -#}
     {%- set schema_q = adapter.quote(publish_schema) -%}
     {%- set target = schema_q ~ '.' ~ adapter.quote(node.alias) -%}
@@ -354,28 +400,17 @@
     {%- set staging = schema_q ~ '.' ~ adapter.quote(staging_name) -%}
     {%- set retired_name = node.alias ~ '__retired' -%}
     {%- set retired = schema_q ~ '.' ~ adapter.quote(retired_name) -%}
-    {%- set primary_key = mart_primary_key(node) -%}
-    {%- set indexes = node.config.get('indexes') or [] -%}
     do $retire$ begin
         if to_regclass({{ sql_string(target) }}) is not null then
             alter table {{ target }} rename to {{ adapter.quote(retired_name) }};
         end if;
     end $retire$;
     alter table {{ staging }} rename to {{ adapter.quote(node.alias) }};
-    {% if primary_key -%}
-    alter table {{ target }} rename constraint {{ adapter.quote(staging_name ~ '_pkey') }} to {{ adapter.quote(node.alias ~ '_pkey__next') }};
-    {%- endif %}
-    {% for index in indexes -%}
-    alter index {{ schema_q }}.{{ adapter.quote(staging_name ~ '_idx_' ~ loop.index) }} rename to {{ adapter.quote(node.alias ~ '_idx_' ~ loop.index ~ '__next') }};
-    {% endfor -%}
+    {#- the retired version still holds the final index names until it is dropped -#}
+    {{ publish_index_names(target, node.alias ~ '__next') }}
     {{ publish_latest_view(node, publish_schema) }}
     drop table if exists {{ retired }} cascade;
-    {% if primary_key -%}
-    alter table {{ target }} rename constraint {{ adapter.quote(node.alias ~ '_pkey__next') }} to {{ adapter.quote(node.alias ~ '_pkey') }};
-    {%- endif %}
-    {% for index in indexes -%}
-    alter index {{ schema_q }}.{{ adapter.quote(node.alias ~ '_idx_' ~ loop.index ~ '__next') }} rename to {{ adapter.quote(node.alias ~ '_idx_' ~ loop.index) }};
-    {% endfor -%}
+    {{ publish_index_names(target, node.alias) }}
 {% endmacro %}
 
 

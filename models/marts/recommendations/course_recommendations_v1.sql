@@ -29,7 +29,7 @@ final as (
     where lists.run_key = 'live'
 )
 
--- stored in key order (publishing copies it in that order): a service's lookup of one learner
+-- stored in key order (publishing moves the table as it is): a service's lookup of one learner
 -- reads the one or two pages that hold the learner's lists through the primary key's index
 select * from final
 order by learner_id, module, rank
