@@ -203,9 +203,10 @@
         versions or the new ones, never a mix of two builds, a partial or a missing one, and a
         reader never errors. Returns '' when published, else why not (the transaction is rolled
         back: nothing changed for consumers, and the audited marts are back in their audit schema).
-        1. move each audited mart into its consumer schema as <alias>__publishing, with its key,
-           constraints, indexes and statistics (publish_stage: renames, no copy of the data; no
-           lock on anything consumers read);
+        1. lock the audited marts (within the lock budget, like step 2), then move each into its
+           consumer schema as <alias>__publishing, with its key, constraints, indexes and
+           statistics (publish_stage: renames, no copy of the data; no lock on anything
+           consumers read);
         2. lock what consumers read, per mart the unversioned view FIRST and then the table (the
            order a reader of the view locks them), within the lock budget, retried with backoff
            (publish_locks);
@@ -221,9 +222,25 @@
         in one message, which the server completes even if the client dies meanwhile.
     -#}
     {%- set schema_q = adapter.quote(publish_schema) -%}
+    {%- set audited = [] -%}
+    {%- for node in nodes -%}
+        {%- do audited.append(adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.alias)) -%}
+    {%- endfor -%}
+    {#- the audited tables are locked before anything else of the transaction, within the same
+        budget: renaming one waits for whoever reads it (e.g. in an open transaction), and
+        nothing the publisher changed can be what such a session waits for -#}
+    {%- set audit_lock_sql -%}
+        begin;
+        {{ publish_locks(audited) }}
+        select current_setting('lp.publish_refused') as refused;
+    {%- endset -%}
+    {%- set refused = run_query(audit_lock_sql).columns[0].values()[0] -%}
+    {%- if refused -%}
+        {%- do run_query('rollback') -%}
+        {{ return(refused) }}
+    {%- endif -%}
     {%- set targets = [] -%}
     {%- set stage_sql -%}
-        begin;
         create schema if not exists {{ schema_q }};
         grant usage on schema {{ schema_q }} to {{ var('reader_role') }};
         {% for node in nodes -%}
@@ -289,6 +306,9 @@
         end if;
     end $key$;
     {%- endif %}
+    -- built with autovacuum off (dbt_project.yml): a vacuum holding the audited table while
+    -- waiting for a catalogue row the publisher changed deadlocked with the publisher
+    alter table {{ staging }} reset (autovacuum_enabled);
     comment on table {{ staging }} is {{ sql_string(node.description | trim ~ ' Published after all its tests passed.') }};
     grant select on {{ staging }} to {{ var('reader_role') }};
     create view {{ audit_relation }} as select * from {{ staging }};
