@@ -381,9 +381,10 @@ def stamps(wh) -> dict[str, int | None]:
 
 def test_a_build_killed_while_publishing_never_mixes_two_builds_within_a_product(wh, tmp_path):
     """Before each try a new learner and an enrolment are planted (the build stamp: every core mart
-    but dim_courses carries it). The build of core and skills is killed (SIGKILL, whole process
-    group) after its first publish statement: the first time as soon as a core relation shows the
-    new build, then at random points. Every product then shows, for every
+    but dim_courses carries it). A consumer reading skills in an open transaction holds the
+    publisher after core; the build of core and skills is killed (SIGKILL, whole process group)
+    once a publish statement is seen: the first time as soon as a core relation shows the new build,
+    then at random points around the moment the consumer lets go. Every product then shows, for every
     relation that differs between the two builds, either all the last good versions or all the new
     ones, readable by consumers; the next build publishes everything and leaves nothing behind."""
     rng = random.Random(KILL_SEED)
@@ -408,18 +409,27 @@ def test_a_build_killed_while_publishing_never_mixes_two_builds_within_a_product
                 (98000000 + learner, learner, course),
             )
         log = tmp_path / f"killed_{k}.log"
+        # publishing moves tables in milliseconds: a consumer reading skills in an open transaction
+        # holds the publisher (within its lock budget) where the test can see it, after core
+        blocker = reader_connection(wh)
+        blocker.execute("select count(*) from skills.learner_skill_benchmarks")
         proc = start_build(wh, f"{CORE} {SKILLS}", log)
-        assert wait_for_publishing(wh, proc), log.read_text()[-3000:]
-        if k == 1:
-            # the moment the first core relation shows the new build: were core published mart by
-            # mart, the others would still be old
-            while proc.poll() is None and learner not in stamps(wh).values():
-                time.sleep(0.01)
-        else:
-            time.sleep(rng.uniform(0.0, 1.5))
-        finished = proc.poll() is not None
-        if not finished:
-            os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            assert wait_for_publishing(wh, proc), log.read_text()[-3000:]
+            if k == 1:
+                # the moment the first core relation shows the new build: were core published mart
+                # by mart, the others would still be old
+                while proc.poll() is None and learner not in stamps(wh).values():
+                    time.sleep(0.01)
+            else:
+                time.sleep(rng.uniform(0.0, 0.3))
+                blocker.rollback()  # skills may now be published; the kill lands before, during or after
+                time.sleep(rng.uniform(0.0, 0.3))
+            finished = proc.poll() is not None
+            if not finished:
+                os.killpg(proc.pid, signal.SIGKILL)
+        finally:
+            blocker.close()
         proc.wait()
         wait_for_orphan_backends(wh)
 

@@ -319,7 +319,7 @@
 
 
 {% macro publish_index_names(relation, prefix) %}
-    {#- A DO block renaming every index of a table after its name: the primary key's
+    {#- A DO block renaming every index of a table after a prefix: the primary key
         <prefix>_pkey (its constraint follows), the others <prefix>_idx_<n> in the order they
         were made. Index names are unique per schema, so a new version is named apart from the
         current one before both meet in the consumer schema. -#}
