@@ -344,14 +344,13 @@ def wait_for_orphan_backends(wh, timeout: float = 120.0) -> None:
 
 
 def audit_relation(wh) -> dict[str, str]:
-    """Consumer relation -> the audit relation the build wrote it from."""
-    out = {}
-    for node in contracts.public_models(wh.artifact("manifest.json")):
-        audit = f'{node["schema"]}.{node["alias"]}'
-        schema = node["config"]["meta"]["publish_schema"]
-        out[f'{schema}.{node["alias"]}'] = audit
+    """Consumer relation -> the audit relation the build wrote it from: each version's
+    (published_marts), and the latest version's for the unversioned view."""
+    manifest = wh.artifact("manifest.json")
+    out = published_marts(manifest)
+    for node in contracts.public_models(manifest):
         if node.get("version") is not None and str(node["version"]) == str(node.get("latest_version")):
-            out[f'{schema}.{node["name"]}'] = audit
+            out[f'{node["config"]["meta"]["publish_schema"]}.{node["name"]}'] = f'{node["schema"]}.{node["alias"]}'
     return out
 
 

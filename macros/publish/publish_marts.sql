@@ -229,16 +229,8 @@
     {#- the audited tables are locked before anything else of the transaction, within the same
         budget: renaming one waits for whoever reads it (e.g. in an open transaction), and
         nothing the publisher changed can be what such a session waits for -#}
-    {%- set audit_lock_sql -%}
-        begin;
-        {{ publish_locks(audited) }}
-        select current_setting('lp.publish_refused') as refused;
-    {%- endset -%}
-    {%- set refused = run_query(audit_lock_sql).columns[0].values()[0] -%}
-    {%- if refused -%}
-        {%- do run_query('rollback') -%}
-        {{ return(refused) }}
-    {%- endif -%}
+    {%- set refused = publish_then_lock('begin;', audited) -%}
+    {%- if refused -%}{{ return(refused) }}{%- endif -%}
     {%- set targets = [] -%}
     {%- set stage_sql -%}
         create schema if not exists {{ schema_q }};
@@ -250,14 +242,9 @@
         {%- endif -%}
         {%- do targets.append(schema_q ~ '.' ~ adapter.quote(node.alias)) -%}
         {% endfor %}
-        {{ publish_locks(targets) }}
-        select current_setting('lp.publish_refused') as refused;
     {%- endset -%}
-    {%- set refused = run_query(stage_sql).columns[0].values()[0] -%}
-    {%- if refused -%}
-        {%- do run_query('rollback') -%}
-        {{ return(refused) }}
-    {%- endif -%}
+    {%- set refused = publish_then_lock(stage_sql, targets) -%}
+    {%- if refused -%}{{ return(refused) }}{%- endif -%}
     {%- set swap_sql -%}
         {% for node in nodes -%}
         {{ publish_swap(node, publish_schema) }}
@@ -266,6 +253,22 @@
     {%- endset -%}
     {%- do run_query(swap_sql) -%}
     {{ return('') }}
+{% endmacro %}
+
+
+{% macro publish_then_lock(sql, targets) %}
+    {#- Runs sql in the product's transaction, then takes the locks on targets (publish_locks);
+        returns '' when all are held, else why not, after rolling the transaction back -#}
+    {%- set statements -%}
+        {{ sql }}
+        {{ publish_locks(targets) }}
+        select current_setting('lp.publish_refused') as refused;
+    {%- endset -%}
+    {%- set refused = run_query(statements).columns[0].values()[0] -%}
+    {%- if refused -%}
+        {%- do run_query('rollback') -%}
+    {%- endif -%}
+    {{ return(refused) }}
 {% endmacro %}
 
 
