@@ -14,35 +14,38 @@
     events:
         settled' = settled ⊕ agg(events received in [B_old, B_new))
         total'   = settled' ⊕ agg(events received from B_new on)
-    min, max and count combine with least, greatest and +. A run reads the events received since
+    min, max and count combine with least, greatest and +; sum with + as well, which is exact for
+    numeric sums (the decayed sums of int_reco_course_views). A run reads the events received since
     B_old (a few days) and rewrites the keys with a delivery there; a key whose stored rows saw no
     such delivery keeps its rows, which equal what a full refresh gives them.
 #}
 
 
 {#
-    learner_state_rows(keys, aggregates, marker, joins, qualifies, mapping): the CTEs of a learner
+    learner_state_rows(keys, aggregates, marker, joins, qualifies, parameters): the CTEs of a learner
     state table, ending with `state_rows`: the keys, the aggregates, the settled aggregates
     (settled_<name>), and settled_lookback_days (the events_lookback_days the boundary was taken
     with, the same on every row); on an incremental run, also key-only rows (`marker`, the count
     aggregate named by the model's config key_only_when_null, null) for recomputed keys left
     without a valid event.
-    - keys: {column: expression}, in column order; aggregates: [{name, agg (min, max or count), of
-      (an expression; none for count(*)), where (optional)}]. Both read the delivery (`delivery`:
+    - keys: {column: expression}, in column order; aggregates: [{name, agg (min, max, count or
+      sum), of (an expression; none for count(*)), where (optional)}]. Both read the delivery (`delivery`:
       learner_id, event_type, course_id, item_id, occurred_at, received_at of
       base_player__events) and the tables `joins` adds;
     - joins: joins after the delivery (e.g. the item -> course mapping); qualifies: the condition a
       valid event meets to count, besides every key being known;
-    - mapping: the CTE holding the course_items_digest of the mapping the keys or aggregates read,
-      if any: a run that finds another one than the stored rows' recomputes every key.
+    - parameters: {column: scalar expression} of what the keys or aggregates were computed with
+      besides the events (the item -> course mapping's digest, a cutoff an aggregate filters on):
+      the model stores each on every row, and a run that finds another value than the stored rows'
+      recomputes every key.
     The events are base_player__events' valid rows (stg_player__events), read from the table
     itself: one read of the window serves the events and the deliveries of any status. A run
     recomputes every key, as a full refresh does, when the state is empty, events_lookback_days
-    changed (it places the boundary), the mapping changed, as_of moved back before a stored
+    changed (it places the boundary), a parameter changed, as_of moved back before a stored
     receipt (staging may then rewrite settled events), or the boundary went back (the table's
     newest event became a duplicate of an earlier copy): the settled parts cannot lose events.
 #}
-{% macro learner_state_rows(keys, aggregates, marker, joins='', qualifies='true', mapping=none) -%}
+{% macro learner_state_rows(keys, aggregates, marker, joins='', qualifies='true', parameters={}) -%}
 {%- set lookback_days = var('events_lookback_days') -%}
 {%- set known = [] -%}
 {%- for name, expression in keys.items() -%}
@@ -55,7 +58,7 @@
 {% if is_incremental() -%}
 stored_boundary as (
     -- B_old, from the stored rows; an empty state, another events_lookback_days than the stored
-    -- rows', a changed mapping or as_of moved back before a stored receipt recompute every key,
+    -- rows', a changed parameter or as_of moved back before a stored receipt recompute every key,
     -- reading every receipt
     select
         decided.settled_before,
@@ -68,9 +71,9 @@ stored_boundary as (
             coalesce(
                 stored.latest_receipt > {{ latest_plausible_at() }}
                 or first_row.settled_lookback_days != {{ lookback_days }}
-                {%- if mapping %}
-                or (select {{ mapping }}.course_items_digest from {{ mapping }}) != first_row.course_items_digest
-                {%- endif %},
+                {%- for name, expression in parameters.items() %}
+                or {{ expression }} != first_row.{{ name }}
+                {%- endfor %},
                 true
             ) as is_recomputing_all
         from (
@@ -81,9 +84,9 @@ stored_boundary as (
         left join (
             select
                 state_rows.settled_lookback_days
-                {%- if mapping %},
-                state_rows.course_items_digest
-                {%- endif %}
+                {%- for name in parameters %},
+                state_rows.{{ name }}
+                {%- endfor %}
             from {{ this }} as state_rows
             order by state_rows.learner_id
             limit 1
@@ -276,6 +279,8 @@ state_rows as (
         greatest({{ settled }}, {{ other }})
     {%- elif aggregate.agg == 'count' -%}
         coalesce({{ settled }}, 0) + coalesce({{ other }}, 0)
+    {%- elif aggregate.agg == 'sum' -%}
+        coalesce({{ settled }} + {{ other }}, {{ settled }}, {{ other }})
     {%- else -%}
         {{ exceptions.raise_compiler_error('learner_state_combine: no combination for ' ~ aggregate.agg) }}
     {%- endif -%}

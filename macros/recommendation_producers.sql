@@ -23,9 +23,18 @@
     {{ return(var('reco_k', 10)) }}
 {%- endmacro %}
 
-{# Days between the hold-out cutoff and as_of: the offline evaluation's test window. #}
+{# Days the offline evaluation's test window holds at least (the cutoff is weekly). #}
 {% macro recommendation_holdout_days() -%}
     {{ return(var('reco_holdout_days', 14)) }}
+{%- endmacro %}
+
+{#
+    The hold-out run's cutoff: the start of the ISO week (Monday 00:00 UTC) holding as_of minus the
+    hold-out days. It moves once a week, so the hold-out's training data and the state kept of it
+    (int_reco_course_views) change only with late deliveries between two Mondays.
+#}
+{% macro recommendation_holdout_cutoff() -%}
+    (date_trunc('week', ({{ as_of() }} - interval '{{ recommendation_holdout_days() }} days') at time zone 'UTC') at time zone 'UTC')
 {%- endmacro %}
 
 {#

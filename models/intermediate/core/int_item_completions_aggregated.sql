@@ -53,7 +53,7 @@ mapping as (
     marker='n_completions',
     joins='inner join items on delivery.item_id = items.item_id',
     qualifies="delivery.event_type = 'item_complete'",
-    mapping='mapping',
+    parameters={'course_items_digest': '(select mapping.course_items_digest from mapping)'},
 ) }},
 
 final as (

@@ -59,7 +59,7 @@ mapping as (
     aggregates=aggregates,
     marker='n_events',
     joins='left join items on delivery.item_id = items.item_id',
-    mapping='mapping',
+    parameters={'course_items_digest': '(select mapping.course_items_digest from mapping)'},
 ) }},
 
 final as (

@@ -1,8 +1,11 @@
 -- One row per recommendation run. `live` builds the lists consumers read, from all loaded data,
 -- decayed relative to as_of. `holdout` rebuilds them exactly the same way from the data before a
--- cutoff (as_of minus the hold-out days) so that recommendation_performance can compare them with
--- the enrolments made after it. Every producer computes its candidates per run from these rows:
--- the same SQL serves the live lists and the offline evaluation.
+-- cutoff so that recommendation_performance can compare them with the enrolments made after it.
+-- The cutoff is weekly: the start (Monday 00:00 UTC) of the ISO week holding as_of minus the
+-- hold-out days, so the evaluation's test window is 14 to 20 days long (default), and the
+-- hold-out's training data stays put for a week: int_reco_course_views keeps it as state and
+-- recomputes it when the cutoff moves. Every producer computes its candidates per run from these
+-- rows: the same SQL serves the live lists and the offline evaluation.
 
 with
 
@@ -15,8 +18,8 @@ runs as (
     union all
     select
         'holdout' as run_key,
-        {{ as_of() }} - interval '{{ recommendation_holdout_days() }} days' as cutoff_at,
-        {{ as_of() }} - interval '{{ recommendation_holdout_days() }} days' as history_until_at
+        {{ recommendation_holdout_cutoff() }} as cutoff_at,
+        {{ recommendation_holdout_cutoff() }} as history_until_at
 ),
 
 final as (
