@@ -4,14 +4,16 @@ The daily build recomputes every learner's lists; computing them when a consumer
 precomputed parts, is one way the daily work could grow with the day (docs/benchmarks.md). This
 computes the live `recent_activity` and `because_you_viewed` lists of one learner from the parts
 they are built from (int_reco_interactions, int_reco_course_similarities, int_reco_catalogue,
-int_reco_exclusions), as int_reco_lists ranks and normalises them, and:
-- checks them against int_reco_lists for a sample of learners (same courses, ranks, reasons,
-  scores to 1e-12);
+int_reco_exclusions), as the shared contract ranks and normalises them
+(macros/recommendation_lists.sql), and:
+- checks them against the stored lists (recommendations.course_recommendations) for a sample of
+  learners (same courses, ranks, reasons, scores to 1e-12);
 - times one lookup at a time, on read and from the stored lists;
 - times 20 concurrent readers for a few seconds, without pause and pausing 5 ms between lookups.
 
-It adds an index on learner_id (course_id for the neighbours) to each part and to int_reco_lists
-while it runs, and drops them at the end; the next build would drop them anyway.
+It adds an index on learner_id (course_id for the neighbours) to each part while it runs (the
+stored lists have their primary key), and drops them at the end; the next build would drop them
+anyway.
 
 Usage, after a build (`lp run`, or `lp bench`'s database) in the selected database:
     .venv/bin/python benchmarks/reco_on_read.py [--sample 2000] [--readers 20] [--seconds 10]
@@ -74,8 +76,8 @@ order by module, rank
 
 STORED = """
 select module, rank, course_id, score, reason_course_id
-from intermediate.int_reco_lists
-where learner_id = %(learner)s and run_key = 'live' and module in ('recent_activity', 'because_you_viewed')
+from recommendations.course_recommendations
+where learner_id = %(learner)s and module in ('recent_activity', 'because_you_viewed')
 order by module, rank
 """
 
@@ -83,7 +85,6 @@ INDEXES = {
     "bench_on_read_interactions": "intermediate.int_reco_interactions (learner_id, run_key)",
     "bench_on_read_similarities": "intermediate.int_reco_course_similarities (course_id, run_key)",
     "bench_on_read_exclusions": "intermediate.int_reco_exclusions (learner_id, run_key)",
-    "bench_on_read_lists": "intermediate.int_reco_lists (learner_id, run_key, module)",
 }
 
 
@@ -116,22 +117,24 @@ def main() -> None:
         for name, target in INDEXES.items():
             conn.execute(f"create index if not exists {name} on {target}")
         try:
-            for relation in ("int_reco_interactions", "int_reco_course_similarities", "int_reco_exclusions", "int_reco_lists"):
-                conn.execute(f"analyze intermediate.{relation}")
+            for relation in (
+                "intermediate.int_reco_interactions", "intermediate.int_reco_course_similarities",
+                "intermediate.int_reco_exclusions", "recommendations.course_recommendations_v1",
+            ):
+                conn.execute(f"analyze {relation}")
                 rows, size = conn.execute(
-                    f"select count(*), pg_size_pretty(pg_total_relation_size('intermediate.{relation}')) "
-                    f"from intermediate.{relation}"
+                    f"select count(*), pg_size_pretty(pg_total_relation_size('{relation}')) from {relation}"
                 ).fetchone()
                 print(f"{relation}: {rows:,} rows, {size}")
             learners = [
-                r[0] for r in conn.execute("select distinct learner_id from intermediate.int_reco_lists where run_key = 'live'")
+                r[0] for r in conn.execute("select distinct learner_id from recommendations.course_recommendations")
             ]
             sample = random.Random(1).sample(learners, min(args.sample, len(learners)))
             equal = sum(
                 same(conn.execute(ON_READ, {"learner": learner}).fetchall(), conn.execute(STORED, {"learner": learner}).fetchall())
                 for learner in sample
             )
-            print(f"lists on read equal to int_reco_lists: {equal} of {len(sample)} learners")
+            print(f"lists on read equal to the stored lists: {equal} of {len(sample)} learners")
             for name, sql in (("on read", ON_READ), ("stored", STORED)):
                 ms = []
                 for learner in sample:

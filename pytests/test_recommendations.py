@@ -41,6 +41,16 @@ def test_every_module_is_served(recs):
     assert set(TRUTHS["latest_complete_batch"]) <= modules
 
 
+def test_learners_served_are_the_learners_with_a_live_list(recs, performance):
+    """recommendation_performance counts the learners served from the eligible live candidates (a
+    mart does not read another mart): the same learners as course_recommendations' lists."""
+    listed = recs.groupby(["module", "algorithm"])["learner_id"].nunique()
+    served = performance.reset_index().set_index(["module", "algorithm"])["n_learners_served"]
+    assert len(listed) >= len(LIVE_MODULES)
+    assert served.reindex(listed.index).tolist() == listed.tolist()
+    assert (served.drop(listed.index, errors="ignore") == 0).all()
+
+
 def test_list_rules_hold_on_every_row(recs):
     lists = recs.sort_values(["learner_id", "module", "rank"]).groupby(["learner_id", "module"])
     sizes = lists.size()
@@ -153,7 +163,7 @@ def test_because_you_viewed_follows_planted_clusters(warehouse, recs):
 
 def test_offline_metrics_recomputed(warehouse, performance):
     lists = pd.DataFrame(
-        warehouse.dicts("select module, learner_id, course_id, rank from intermediate.int_reco_lists where run_key = 'holdout'")
+        warehouse.dicts("select module, learner_id, course_id, rank from intermediate.int_reco_holdout_lists")
     )
     targets = warehouse.query("select learner_id, course_id from intermediate.int_reco_holdout_enrollments")
     relevant = defaultdict(set)
@@ -214,7 +224,8 @@ def test_candidate_pools_give_the_lists_of_every_scored_course(warehouse):
 
     Recomputes recent_activity over EVERY scored course (no pool), applies the list rules
     (recommendable, not excluded, k best by rounded score then course_id) and requires the same
-    courses at the same ranks as int_reco_lists, for both runs; the pools must also be smaller
+    courses at the same ranks as the lists (course_recommendations, int_reco_holdout_lists), for
+    both runs; the pools must also be smaller
     than the unpooled candidates (or they save nothing).
     """
     unpooled = """
@@ -245,7 +256,11 @@ def test_candidate_pools_give_the_lists_of_every_scored_course(warehouse):
         conn.execute("set local enable_nestloop = off")
         expected = sorted(conn.execute(unpooled, (K,)).fetchall())
     actual = sorted(warehouse.query(
-        "select run_key, learner_id, rank, course_id from intermediate.int_reco_lists where module = 'recent_activity'"
+        "select 'live', learner_id, rank, course_id from recommendations.course_recommendations_v1 "
+        "where module = 'recent_activity' "
+        "union all "
+        "select 'holdout', learner_id, rank, course_id from intermediate.int_reco_holdout_lists "
+        "where module = 'recent_activity'"
     ))
     assert len(expected) > 1000
     assert actual == expected

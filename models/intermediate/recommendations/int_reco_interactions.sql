@@ -6,8 +6,8 @@
 -- weight is that sum decayed to the run's cutoff, plus the enrolments' (read whole: one row per
 -- enrolment). A view after the cutoff counts as fresh (weight 1) like any decayed event
 -- (macros/time_decay.sql): only the live run can have one (stamped after as_of, within the clock
--- skew the staging accepts), received within the tolerance before as_of, so the few events received
--- since then correct the sum.
+-- skew staging accepts), and the few views received since as_of minus that tolerance correct the
+-- sum (fresh_views).
 
 with
 
@@ -55,23 +55,35 @@ views as (
     where runs.run_key = 'live' or course_views.holdout_n_views > 0
 ),
 
+live_run as (
+    select * from runs
+    where run_key = 'live'
+),
+
+fresh_bound as (
+    select cutoff_at - interval '{{ var("future_tolerance_hours") }} hours' as received_after
+    from live_run
+),
+
 fresh_views as (
-    -- views stamped after a run's cutoff: the decayed sum counts each as decay_at(its term), more
-    -- than 1; the weight counts it as 1. Such a view was received at most the clock-skew tolerance
-    -- before its timestamp, so after the cutoff minus the tolerance: an index range of the events.
+    -- views stamped after the live run's cutoff (as_of): the decayed sum counts each as
+    -- decay_at(its term), more than 1; the weight counts it as 1. Such a view was received at most
+    -- the clock-skew tolerance before its timestamp, so after the cutoff minus the tolerance: an
+    -- index range of the events (the bound is one value, so the planner can use the index). The
+    -- hold-out run's history ends at its cutoff, so it has none.
     select
-        runs.run_key,
+        live_run.run_key,
         events.learner_id,
         events.course_id,
-        sum(1 - {{ decay_at(decay_term('events.occurred_at', 30), 'runs.cutoff_at', 30) }}) as correction
+        sum(1 - {{ decay_at(decay_term('events.occurred_at', 30), 'live_run.cutoff_at', 30) }}) as correction
     from events
-    inner join runs
-        on
-            events.received_at > runs.cutoff_at - interval '{{ var("future_tolerance_hours") }} hours'
-            and events.occurred_at > runs.cutoff_at
-            and events.occurred_at < runs.history_until_at
-    where events.event_type = 'course_view' and events.course_id is not null
-    group by runs.run_key, events.learner_id, events.course_id
+    cross join live_run
+    where
+        events.received_at > (select fresh_bound.received_after from fresh_bound)
+        and events.occurred_at > live_run.cutoff_at
+        and events.event_type = 'course_view'
+        and events.course_id is not null
+    group by live_run.run_key, events.learner_id, events.course_id
 ),
 
 enrolled as (
