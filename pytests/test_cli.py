@@ -241,3 +241,36 @@ def test_lp_ci_builds_a_changed_metric_and_its_children_only_after_the_contracts
     assert not failed, failed
     assert "model.learning_platform.int_experiment_metric_windows" not in built  # an unchanged parent: deferred
     assert any(name.startswith("model.learning_platform.experiment_results") for name in built)
+
+
+def test_a_parse_that_fails_on_a_stale_saved_manifest_is_done_again_from_scratch(tmp_path):
+    """dbt's partial parsing can keep a definition its file no longer holds: after a model is renamed
+    and its unit test moves to another yml, it raised "Unable to find model ... for unit test ..."
+    from the old file. lp then removes the saved manifest and parses again from scratch."""
+    from lpdata.dbt import read_artifact, run_dbt
+
+    project = project_copy(tmp_path / "project")
+    target = str(project / "target")
+    run_dbt(["parse"], {}, target_path=target, capture=True, project_dir=project)
+    assert (project / "target" / "partial_parse.msgpack").exists()
+
+    reco = project / "models" / "intermediate" / "recommendations"
+    (reco / "int_reco_holdout_lists.sql").rename(reco / "int_reco_lists_of_the_holdout.sql")
+    performance = project / "models" / "marts" / "recommendations" / "recommendation_performance_v1.sql"
+    performance.write_text(performance.read_text().replace("int_reco_holdout_lists", "int_reco_lists_of_the_holdout"))
+    intermediate_yml = reco / "_recommendations__models.yml"
+    text = intermediate_yml.read_text()
+    # the file's only unit test, its last block
+    test = text[text.index("  - name: reco_lists_all_candidates_excluded"):]
+    text = text.replace("unit_tests:\n" + test, "").replace("name: int_reco_holdout_lists", "name: int_reco_lists_of_the_holdout")
+    intermediate_yml.write_text(text)
+    marts_yml = project / "models" / "marts" / "recommendations" / "_recommendations__models.yml"
+    marts_yml.write_text(
+        marts_yml.read_text().rstrip() + "\n\n" + test.replace("model: int_reco_holdout_lists", "model: int_reco_lists_of_the_holdout")
+    )
+
+    result = run_dbt(["parse"], {}, target_path=target, capture=True, project_dir=project)
+    assert "partial parse failed on its saved manifest" in result.stdout
+    manifest = read_artifact("manifest.json", target)
+    unit_test = manifest["unit_tests"]["unit_test.learning_platform.int_reco_lists_of_the_holdout.reco_lists_all_candidates_excluded"]
+    assert unit_test["original_file_path"].startswith("models/marts/")

@@ -140,9 +140,25 @@ def _process_state(env: dict[str, str], cwd: Path) -> Iterator[None]:
         os.chdir(saved_cwd)
 
 
+def _stale_partial_parse(exception: BaseException | None, env: dict[str, str], cwd: Path) -> Path | None:
+    """The saved manifest dbt's partial parsing read, when the invocation failed while parsing
+    with it. Partial parsing can keep a definition its file no longer holds (a unit test moved to
+    another file while the model it tested was renamed raised "Unable to find model ... for unit
+    test ..." from the old file) until the saved manifest is gone; a full parse of the same files
+    succeeds."""
+    from dbt.exceptions import ParsingError
+
+    if not isinstance(exception, ParsingError):
+        return None
+    target = Path(env.get("DBT_TARGET_PATH") or "target")
+    saved = (target if target.is_absolute() else cwd / target) / "partial_parse.msgpack"
+    return saved if saved.exists() else None
+
+
 def _invoke(cmd: list[str], env: dict[str, str], cwd: Path, capture: bool) -> subprocess.CompletedProcess:
     """`dbt <args>` in this process, with the exit code the dbt command would give: 0 success, 1 a
-    node failed, 2 dbt itself failed (an error before or outside the nodes)."""
+    node failed, 2 dbt itself failed (an error before or outside the nodes). A parse that failed on
+    a stale saved manifest (_stale_partial_parse) is done again from scratch, once."""
     from dbt.cli.main import dbtRunner  # on first use: lp's other commands need no dbt
 
     out, err = io.StringIO(), io.StringIO()
@@ -151,6 +167,11 @@ def _invoke(cmd: list[str], env: dict[str, str], cwd: Path, capture: bool) -> su
             streams.enter_context(contextlib.redirect_stdout(out))
             streams.enter_context(contextlib.redirect_stderr(err))
         result = dbtRunner().invoke(cmd[1:])
+        stale = _stale_partial_parse(result.exception, env, cwd)
+        if stale is not None:
+            print(f"lp: dbt's partial parse failed on its saved manifest; removing {stale} and parsing from scratch")
+            stale.unlink()
+            result = dbtRunner().invoke(cmd[1:])
     code = 0 if result.success else 2 if result.exception is not None else 1
     return subprocess.CompletedProcess(cmd, code, out.getvalue() if capture else None, err.getvalue() if capture else None)
 
