@@ -35,7 +35,7 @@ import psycopg
 
 from . import PROJECT_ROOT, db
 from .cliargs import iso_date, positive_int
-from .dbt import dbt_failed, dbt_invocation, read_artifact
+from .dbt import dbt_failed, dbt_invocation, read_artifact, run_dbt
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 # (daily run - daily floor) / (full build - full floor)
@@ -124,7 +124,12 @@ def run_dbt_measured(args: list[str], env: dict[str, str], target_path: str) -> 
     The peak is the kernel's high-water mark of the dbt process (VmHWM, read every 0.2 s while it
     runs; it only grows, so the last reading is the peak): getrusage's maxrss of a child would
     also count the copy of this process it was forked from.
+
+    An untimed `dbt parse` into the same target comes first, so every measured build starts from a
+    saved parse of the project as it is (as a scheduled build of an unchanged checkout does), and a
+    stale saved parse is replaced there (lpdata.dbt), not failed on.
     """
+    run_dbt(["parse"], env, target_path=target_path, capture=True)
     temp_before = _temp_usage(env)
     cmd, run_env = dbt_invocation(args, env, target_path=target_path)
     start = time.perf_counter()
