@@ -122,21 +122,39 @@ holdout_catalogue_size as (
     'live_candidates', 'live_learners', 'live_catalogue', 'live_exclusions', name='live_eligible'
 ) }},
 
+-- the distinct learners (courses) first, then their count: a hash aggregate instead of the sort a
+-- count(distinct) makes of every row
+served_learners as (
+    select distinct
+        module,
+        algorithm,
+        learner_id
+    from live_eligible
+),
+
 served as (
     select
         module,
         algorithm,
-        count(distinct learner_id) as n_learners_served
-    from live_eligible
+        count(*) as n_learners_served
+    from served_learners
     group by module, algorithm
+),
+
+recommended_courses as (
+    select distinct
+        module,
+        algorithm,
+        course_id
+    from holdout_list_courses
 ),
 
 holdout_courses as (
     select
         module,
         algorithm,
-        count(distinct course_id) as n_holdout_courses
-    from holdout_list_courses
+        count(*) as n_holdout_courses
+    from recommended_courses
     group by module, algorithm
 ),
 
