@@ -261,7 +261,7 @@ def test_a_parse_that_fails_on_a_stale_saved_manifest_is_done_again_from_scratch
     intermediate_yml = reco / "_recommendations__models.yml"
     text = intermediate_yml.read_text()
     # the file's only unit test, its last block
-    test = text[text.index("  - name: reco_lists_all_candidates_excluded"):]
+    test = text[text.index("  - name: holdout_lists_all_candidates_excluded"):]
     text = text.replace("unit_tests:\n" + test, "").replace("name: int_reco_holdout_lists", "name: int_reco_lists_of_the_holdout")
     intermediate_yml.write_text(text)
     marts_yml = project / "models" / "marts" / "recommendations" / "_recommendations__models.yml"
@@ -272,5 +272,5 @@ def test_a_parse_that_fails_on_a_stale_saved_manifest_is_done_again_from_scratch
     result = run_dbt(["parse"], {}, target_path=target, capture=True, project_dir=project)
     assert "partial parse failed on its saved manifest" in result.stdout
     manifest = read_artifact("manifest.json", target)
-    unit_test = manifest["unit_tests"]["unit_test.learning_platform.int_reco_lists_of_the_holdout.reco_lists_all_candidates_excluded"]
+    unit_test = manifest["unit_tests"]["unit_test.learning_platform.int_reco_lists_of_the_holdout.holdout_lists_all_candidates_excluded"]
     assert unit_test["original_file_path"].startswith("models/marts/")
