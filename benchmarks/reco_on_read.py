@@ -4,8 +4,7 @@ The daily build recomputes every learner's lists; computing them when a consumer
 precomputed parts, is one way the daily work could grow with the day (docs/benchmarks.md). This
 computes the live `recent_activity` and `because_you_viewed` lists of one learner from the parts
 they are built from (int_reco_interactions, int_reco_course_similarities, int_reco_catalogue,
-int_reco_exclusions), as the shared contract ranks and normalises them
-(macros/recommendation_lists.sql), and:
+int_reco_exclusions), as int_reco_lists ranks and normalises them, and:
 - checks them against the stored lists (recommendations.course_recommendations) for a sample of
   learners (same courses, ranks, reasons, scores to 1e-12);
 - times one lookup at a time, on read and from the stored lists;

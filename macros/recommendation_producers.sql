@@ -4,9 +4,8 @@
     A producer is one model in models/intermediate/recommendations/producers/ that emits candidate
     rows (run_key, learner_id, module, course_id, raw_score, algorithm, reason_course_id) for every
     run of int_reco_runs (`live` and the `holdout` evaluation run). Adding a SQL producer is adding
-    that model plus one line to the list below; int_reco_candidates unions them, and the shared
-    contract (macros/recommendation_lists.sql: exclusions, top k, contiguous ranks, scores in 0..1)
-    makes each run's lists: course_recommendations (live) and int_reco_holdout_lists.
+    that model plus one line to the list below; int_reco_candidates unions them and int_reco_lists
+    applies the shared contract (exclusions, top k, contiguous ranks, scores in 0..1).
     External models need no line here: every model_name in raw.model_scores is a module through
     int_reco_producer_external_models.
 #}

@@ -254,23 +254,23 @@ def test_a_parse_that_fails_on_a_stale_saved_manifest_is_done_again_from_scratch
     run_dbt(["parse"], {}, target_path=target, capture=True, project_dir=project)
     assert (project / "target" / "partial_parse.msgpack").exists()
 
+    # int_reco_lists becomes int_reco_ranked_lists, and one of its unit tests moves to the marts' yml
     reco = project / "models" / "intermediate" / "recommendations"
-    (reco / "int_reco_holdout_lists.sql").rename(reco / "int_reco_lists_of_the_holdout.sql")
-    performance = project / "models" / "marts" / "recommendations" / "recommendation_performance_v1.sql"
-    performance.write_text(performance.read_text().replace("int_reco_holdout_lists", "int_reco_lists_of_the_holdout"))
+    (reco / "int_reco_lists.sql").rename(reco / "int_reco_ranked_lists.sql")
+    for path in (
+        project / "models" / "marts" / "recommendations" / "course_recommendations_v1.sql",
+        project / "models" / "marts" / "recommendations" / "recommendation_performance_v1.sql",
+    ):
+        path.write_text(path.read_text().replace("int_reco_lists", "int_reco_ranked_lists"))
     intermediate_yml = reco / "_recommendations__models.yml"
-    text = intermediate_yml.read_text()
-    # the file's only unit test, its last block
-    test = text[text.index("  - name: holdout_lists_all_candidates_excluded"):]
-    text = text.replace("unit_tests:\n" + test, "").replace("name: int_reco_holdout_lists", "name: int_reco_lists_of_the_holdout")
-    intermediate_yml.write_text(text)
+    text = intermediate_yml.read_text().replace("int_reco_lists", "int_reco_ranked_lists")
+    moved = text[text.index("  - name: reco_lists_all_candidates_excluded"):]  # the file's last block
+    intermediate_yml.write_text(text.replace(moved, ""))
     marts_yml = project / "models" / "marts" / "recommendations" / "_recommendations__models.yml"
-    marts_yml.write_text(
-        marts_yml.read_text().rstrip() + "\n\n" + test.replace("model: int_reco_holdout_lists", "model: int_reco_lists_of_the_holdout")
-    )
+    marts_yml.write_text(marts_yml.read_text().rstrip() + "\n\nunit_tests:\n" + moved)
 
     result = run_dbt(["parse"], {}, target_path=target, capture=True, project_dir=project)
     assert "partial parse failed on its saved manifest" in result.stdout
     manifest = read_artifact("manifest.json", target)
-    unit_test = manifest["unit_tests"]["unit_test.learning_platform.int_reco_lists_of_the_holdout.holdout_lists_all_candidates_excluded"]
+    unit_test = manifest["unit_tests"]["unit_test.learning_platform.int_reco_ranked_lists.reco_lists_all_candidates_excluded"]
     assert unit_test["original_file_path"].startswith("models/marts/")

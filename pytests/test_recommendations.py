@@ -42,8 +42,8 @@ def test_every_module_is_served(recs):
 
 
 def test_learners_served_are_the_learners_with_a_live_list(recs, performance):
-    """recommendation_performance counts the learners served from the eligible live candidates (a
-    mart does not read another mart): the same learners as course_recommendations' lists."""
+    """recommendation_performance's n_learners_served counts, per module and algorithm, the learners
+    with a list in course_recommendations."""
     listed = recs.groupby(["module", "algorithm"])["learner_id"].nunique()
     served = performance.reset_index().set_index(["module", "algorithm"])["n_learners_served"]
     assert len(listed) >= len(LIVE_MODULES)
@@ -163,7 +163,7 @@ def test_because_you_viewed_follows_planted_clusters(warehouse, recs):
 
 def test_offline_metrics_recomputed(warehouse, performance):
     lists = pd.DataFrame(
-        warehouse.dicts("select module, learner_id, course_id, rank from intermediate.int_reco_holdout_lists")
+        warehouse.dicts("select module, learner_id, course_id, rank from intermediate.int_reco_lists where run_key = 'holdout'")
     )
     targets = warehouse.query("select learner_id, course_id from intermediate.int_reco_holdout_enrollments")
     relevant = defaultdict(set)
@@ -224,8 +224,7 @@ def test_candidate_pools_give_the_lists_of_every_scored_course(warehouse):
 
     Recomputes recent_activity over EVERY scored course (no pool), applies the list rules
     (recommendable, not excluded, k best by rounded score then course_id) and requires the same
-    courses at the same ranks as the lists (course_recommendations, int_reco_holdout_lists), for
-    both runs; the pools must also be smaller
+    courses at the same ranks as int_reco_lists, for both runs; the pools must also be smaller
     than the unpooled candidates (or they save nothing).
     """
     unpooled = """
@@ -256,11 +255,7 @@ def test_candidate_pools_give_the_lists_of_every_scored_course(warehouse):
         conn.execute("set local enable_nestloop = off")
         expected = sorted(conn.execute(unpooled, (K,)).fetchall())
     actual = sorted(warehouse.query(
-        "select 'live', learner_id, rank, course_id from recommendations.course_recommendations_v1 "
-        "where module = 'recent_activity' "
-        "union all "
-        "select 'holdout', learner_id, rank, course_id from intermediate.int_reco_holdout_lists "
-        "where module = 'recent_activity'"
+        "select run_key, learner_id, rank, course_id from intermediate.int_reco_lists where module = 'recent_activity'"
     ))
     assert len(expected) > 1000
     assert actual == expected

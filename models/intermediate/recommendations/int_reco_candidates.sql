@@ -1,7 +1,7 @@
 -- One row per candidate of every registered producer (macro recommendation_producers): run,
 -- learner, module, course, raw score (higher is better, positive), algorithm, anchor course.
 -- Adding a SQL producer: one model in producers/ and one line in the macro's list.
--- A table, analyzed once built (dbt_project.yml), so that the lists are planned on its
+-- A table, analyzed once built (dbt_project.yml), so that int_reco_lists is planned on its
 -- statistics: a union view has none of its own, and the planner, estimating a few rows where
 -- there are hundreds of thousands, chose a nested-loop anti join against the exclusions.
 -- Its unique index enforces one row per run × learner × module × course where it is written

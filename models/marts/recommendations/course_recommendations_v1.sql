@@ -1,48 +1,32 @@
--- One row per learner × module × rank: the live recommendation lists, every producer's live
--- candidates after the shared contract (macros/recommendation_lists.sql; the hold-out run's go
--- through it in int_reco_holdout_lists). Only learners of int_reco_learners (not deleted) get a
--- list.
-
+-- One row per learner × module × rank: the live recommendation lists (run `live` of
+-- int_reco_lists, where every producer's candidates went through the shared contract). Only
+-- learners of int_reco_learners (not deleted) reach int_reco_lists; the join restates it.
 with
 
-candidates as (
-    select * from {{ ref('int_reco_candidates') }}
-    where run_key = 'live'
+lists as (
+    select * from {{ ref('int_reco_lists') }}
 ),
 
 learners as (
     select * from {{ ref('int_reco_learners') }}
-    where run_key = 'live'
 ),
-
-catalogue as (
-    select * from {{ ref('int_reco_catalogue') }}
-    where run_key = 'live'
-),
-
-exclusions as (
-    select * from {{ ref('int_reco_exclusions') }}
-    where run_key = 'live'
-),
-
-runs as (
-    select * from {{ ref('int_reco_runs') }}
-    where run_key = 'live'
-),
-
-{{ recommendation_lists('candidates', 'learners', 'catalogue', 'exclusions', 'runs') }},
 
 final as (
     select
-        learner_id,
-        module,
-        rank,
-        course_id,
-        score,
-        algorithm,
-        reason_course_id,
-        generated_at
+        lists.learner_id,
+        lists.module,
+        lists.rank,
+        lists.course_id,
+        lists.score,
+        lists.algorithm,
+        lists.reason_course_id,
+        lists.generated_at
     from lists
+    inner join learners
+        on
+            lists.run_key = learners.run_key
+            and lists.learner_id = learners.learner_id
+    where lists.run_key = 'live'
 )
 
 -- stored in key order (publishing moves the table as it is): a service's lookup of one learner

@@ -1,40 +1,18 @@
 -- One row per module × algorithm: offline quality on the temporal hold-out (the `holdout` run's
 -- lists, built from data before as_of minus 14 days, against the enrolments made after it) and
 -- online click-through from raw impressions.
--- It reads the hold-out lists (int_reco_holdout_lists) twice, for the per-learner hits and for
--- the courses each module recommended (coverage). Each CTE over the lists is read once, so
--- PostgreSQL inlines it instead of copying the lists into a CTE buffer. The learners served live
--- are those with an eligible live candidate of the module (the lists' first step,
--- macros/recommendation_lists.sql): exactly the learners with a list in course_recommendations,
--- which a mart does not read.
+-- It reads the lists twice: the hold-out lists for the per-learner hits, and every list once for
+-- the per-module figures (served learners, hold-out coverage). Each CTE over the lists is read
+-- once, so PostgreSQL inlines it instead of copying the lists into a CTE buffer.
 with
 
 holdout_lists as (
-    select * from {{ ref('int_reco_holdout_lists') }}
+    select * from {{ ref('int_reco_lists') }}
+    where run_key = 'holdout'
 ),
 
-holdout_list_courses as (
-    select * from {{ ref('int_reco_holdout_lists') }}
-),
-
-live_candidates as (
-    select * from {{ ref('int_reco_candidates') }}
-    where run_key = 'live'
-),
-
-live_learners as (
-    select * from {{ ref('int_reco_learners') }}
-    where run_key = 'live'
-),
-
-live_catalogue as (
-    select * from {{ ref('int_reco_catalogue') }}
-    where run_key = 'live'
-),
-
-live_exclusions as (
-    select * from {{ ref('int_reco_exclusions') }}
-    where run_key = 'live'
+lists as (
+    select * from {{ ref('int_reco_lists') }}
 ),
 
 targets as (
@@ -118,59 +96,16 @@ holdout_catalogue_size as (
     where run_key = 'holdout' and is_recommendable
 ),
 
-{{ recommendation_eligible(
-    'live_candidates', 'live_learners', 'live_catalogue', 'live_exclusions', name='live_eligible'
-) }},
-
--- the distinct learners (courses) first, then their count: a hash aggregate instead of the sort a
--- count(distinct) makes of every row
-served_learners as (
-    select distinct
-        module,
-        algorithm,
-        learner_id
-    from live_eligible
-),
-
-served as (
-    select
-        module,
-        algorithm,
-        count(*) as n_learners_served
-    from served_learners
-    group by module, algorithm
-),
-
-recommended_courses as (
-    select distinct
-        module,
-        algorithm,
-        course_id
-    from holdout_list_courses
-),
-
-holdout_courses as (
-    select
-        module,
-        algorithm,
-        count(*) as n_holdout_courses
-    from recommended_courses
-    group by module, algorithm
-),
-
 listed_modules as (
-    -- every module × algorithm with a list in either run: the learners served live (none: 0), and
-    -- the courses of its hold-out lists (none: null, no coverage)
+    -- every module × algorithm with a list in either run, in one pass over the lists: the learners
+    -- served live, and the courses of the hold-out lists (none: null, no coverage)
     select
-        coalesce(served.module, holdout_courses.module) as module,
-        coalesce(served.algorithm, holdout_courses.algorithm) as algorithm,
-        coalesce(served.n_learners_served, 0) as n_learners_served,
-        holdout_courses.n_holdout_courses
-    from served
-    full outer join holdout_courses
-        on
-            served.module = holdout_courses.module
-            and served.algorithm = holdout_courses.algorithm
+        module,
+        algorithm,
+        count(distinct case when run_key = 'live' then learner_id end) as n_learners_served,
+        nullif(count(distinct case when run_key = 'holdout' then course_id end), 0) as n_holdout_courses
+    from lists
+    group by module, algorithm
 ),
 
 coverage as (
