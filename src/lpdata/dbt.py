@@ -90,11 +90,11 @@ def dbt_invocation(
     return [dbt_executable(), *args], env
 
 
-def target_dir(target_path: str | Path | None = None) -> Path:
+def target_dir(target_path: str | Path | None = None, project_dir: Path = PROJECT_ROOT) -> Path:
     """The folder of dbt's artifacts: target_path, else $DBT_TARGET_PATH, else target (relative to
-    the project)."""
+    the project, or to the changed copy of it dbt runs in)."""
     path = Path(target_path or os.environ.get("DBT_TARGET_PATH") or "target")
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else project_dir / path
 
 
 def read_artifact(name: str, target_path: str | Path | None = None, *, required: bool = True) -> dict | None:
@@ -150,8 +150,7 @@ def _stale_partial_parse(exception: BaseException | None, env: dict[str, str], c
 
     if not isinstance(exception, ParsingError):
         return None
-    target = Path(env.get("DBT_TARGET_PATH") or "target")
-    saved = (target if target.is_absolute() else cwd / target) / "partial_parse.msgpack"
+    saved = target_dir(env.get("DBT_TARGET_PATH"), project_dir=cwd) / "partial_parse.msgpack"
     return saved if saved.exists() else None
 
 
