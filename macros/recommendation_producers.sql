@@ -29,6 +29,15 @@
 {%- endmacro %}
 
 {#
+    Half-life in days of a learner's interaction weight with a course (int_reco_interactions), and
+    of the decayed sums int_reco_course_views keeps of it: one value for both, which the state
+    stores on every row, so changing it recomputes the state instead of mixing two half-lives.
+#}
+{% macro recommendation_interaction_half_life_days() -%}
+    {{ return(var('reco_interaction_half_life_days', 30)) }}
+{%- endmacro %}
+
+{#
     The hold-out run's cutoff: the start of the ISO week (Monday 00:00 UTC) holding as_of minus the
     hold-out days. It moves once a week, so the hold-out's training data and the state kept of it
     (int_reco_course_views) change only with late deliveries between two Mondays.

@@ -3,13 +3,13 @@
     a learner state table (docs block `learner_state`, macros/learner_state.sql), for both runs of
     int_reco_runs at once: every view (live), and the views before the hold-out run's cutoff
     (holdout_ columns). Each decayed sum is kept exactly as a numeric sum of decay_term terms
-    (macros/time_decay.sql, half-life 30 days), which int_reco_interactions decays to each run's
-    cutoff when it reads them: the sum does not depend on as_of, so it changes only with new views.
+    (macros/time_decay.sql; half-life recommendation_interaction_half_life_days, 30 days), which
+    int_reco_interactions decays to each run's cutoff when it reads them: the sum does not depend on as_of, so it changes only with new views.
     An incremental run reads the deliveries received since the state's settled boundary and replaces
     the rows of the learner × course keys with one there. The hold-out's cutoff moves once a week
-    (macros/recommendation_producers.sql): each row stores the cutoff and the decay epoch it was
-    built with (holdout_until_at, decay_epoch), and a run that finds either changed recomputes every
-    key, as a full refresh does. Exact: pytests/test_incremental.py compares every run with a full
+    (macros/recommendation_producers.sql): each row stores the cutoff, the decay epoch and the
+    half-life it was built with (holdout_until_at, decay_epoch, decay_half_life_days), and a run
+    that finds one changed recomputes every key, as a full refresh does. Exact: pytests/test_incremental.py compares every run with a full
     refresh.
 #}
 -- the staged events (stg_player__events' rows) are read from their base table, in one read with the
@@ -28,13 +28,14 @@
 }}
 
 {%- set before_cutoff = 'delivery.occurred_at < holdout.history_until_at' -%}
+{%- set view_term = decay_term('delivery.occurred_at', recommendation_interaction_half_life_days()) -%}
 {%- set aggregates = [
     {'name': 'n_views', 'agg': 'count'},
     {'name': 'last_viewed_at', 'agg': 'max', 'of': 'delivery.occurred_at'},
-    {'name': 'view_decay_sum', 'agg': 'sum', 'of': decay_term('delivery.occurred_at', 30)},
+    {'name': 'view_decay_sum', 'agg': 'sum', 'of': view_term},
     {'name': 'holdout_n_views', 'agg': 'count', 'where': before_cutoff},
     {'name': 'holdout_last_viewed_at', 'agg': 'max', 'of': 'delivery.occurred_at', 'where': before_cutoff},
-    {'name': 'holdout_view_decay_sum', 'agg': 'sum', 'of': decay_term('delivery.occurred_at', 30), 'where': before_cutoff},
+    {'name': 'holdout_view_decay_sum', 'agg': 'sum', 'of': view_term, 'where': before_cutoff},
     {'name': 'last_received_at', 'agg': 'max', 'of': 'delivery.received_at'},
 ] %}
 
@@ -56,6 +57,7 @@ holdout as (
     parameters={
         'holdout_until_at': '(select holdout.history_until_at from holdout)',
         'decay_epoch': decay_epoch(),
+        'decay_half_life_days': recommendation_interaction_half_life_days(),
     },
 ) }},
 
@@ -72,6 +74,7 @@ final as (
         state_rows.last_received_at,
         holdout.history_until_at as holdout_until_at,
         {{ decay_epoch() }} as decay_epoch,
+        {{ recommendation_interaction_half_life_days() }} as decay_half_life_days,
         state_rows.settled_n_views,
         state_rows.settled_last_viewed_at,
         state_rows.settled_view_decay_sum,

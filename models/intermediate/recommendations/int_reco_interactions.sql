@@ -48,7 +48,7 @@ views as (
         {{ decay_at(
             "case when runs.run_key = 'live' then course_views.view_decay_sum else course_views.holdout_view_decay_sum end",
             'runs.cutoff_at',
-            30,
+            recommendation_interaction_half_life_days(),
         ) }} as weight
     from course_views
     cross join runs
@@ -75,7 +75,11 @@ fresh_views as (
         live_run.run_key,
         events.learner_id,
         events.course_id,
-        sum(1 - {{ decay_at(decay_term('events.occurred_at', 30), 'live_run.cutoff_at', 30) }}) as correction
+        sum(1 - {{ decay_at(
+            decay_term('events.occurred_at', recommendation_interaction_half_life_days()),
+            'live_run.cutoff_at',
+            recommendation_interaction_half_life_days(),
+        ) }}) as correction
     from events
     cross join live_run
     where
@@ -93,7 +97,9 @@ enrolled as (
         enrollments.course_id,
         count(*) as n_enrollments,
         max(enrollments.enrolled_at) as last_enrolled_at,
-        sum(2.0 * {{ time_decay('enrollments.enrolled_at', 'runs.cutoff_at', 30) }}) as weight
+        sum(2.0 * {{ time_decay(
+            'enrollments.enrolled_at', 'runs.cutoff_at', recommendation_interaction_half_life_days()
+        ) }}) as weight
     from enrollments
     inner join runs on enrollments.enrolled_at < runs.history_until_at
     group by runs.run_key, enrollments.learner_id, enrollments.course_id
