@@ -96,15 +96,36 @@ holdout_catalogue_size as (
     where run_key = 'holdout' and is_recommendable
 ),
 
-listed_modules as (
-    -- every module × algorithm with a list in either run, in one pass over the lists: the learners
-    -- served live, and the courses of the hold-out lists (none: null, no coverage)
+list_members as (
+    -- per list row, the learner it serves live or the course it holds in the hold-out run
     select
         module,
         algorithm,
-        count(distinct case when run_key = 'live' then learner_id end) as n_learners_served,
-        nullif(count(distinct case when run_key = 'holdout' then course_id end), 0) as n_holdout_courses
+        case when run_key = 'live' then learner_id end as served_learner_id,
+        case when run_key = 'holdout' then course_id end as holdout_course_id
     from lists
+),
+
+distinct_members as (
+    -- a hash aggregate to a few hundred thousand groups, where count(distinct) sorted every list
+    -- row
+    select distinct
+        module,
+        algorithm,
+        served_learner_id,
+        holdout_course_id
+    from list_members
+),
+
+listed_modules as (
+    -- every module × algorithm with a list in either run: the learners served live, and the
+    -- courses of the hold-out lists (none: null, no coverage)
+    select
+        module,
+        algorithm,
+        count(served_learner_id) as n_learners_served,
+        nullif(count(holdout_course_id), 0) as n_holdout_courses
+    from distinct_members
     group by module, algorithm
 ),
 
