@@ -205,3 +205,45 @@ def test_lookups_read_one_learners_lists_as_the_consumers_role_by_index(warehous
     # the published table's key (learner_id, module, rank) serves the lookup, in the order it reads
     assert len(out["learner_id_indexes"]) == 1
     assert out["uses_index"] and not any("Sort" in line for line in out["plan"]), out["plan"]
+
+
+def test_nodes_count_to_their_products_group():
+    nodes = {
+        "model.p.int_reco_lists": {"resource_type": "model", "group": "recommendations"},
+        "model.p.stg_platform__learners": {"resource_type": "model", "group": "data_platform"},
+        "test.p.ranked_list_x": {"resource_type": "test", "attached_node": "model.p.int_reco_lists",
+                                 "depends_on": {"nodes": ["model.p.int_reco_lists"]}},
+        "test.p.assert_y": {"resource_type": "test", "depends_on": {"nodes": ["model.p.int_reco_lists",
+                                                                              "model.p.stg_platform__learners"]}},
+        "test.p.source_types": {"resource_type": "test", "depends_on": {"nodes": ["source.p.raw.events"]}},
+        "test.p.unique_skills": {"resource_type": "test", "depends_on": {"nodes": ["seed.p.skills"]}},
+        "unit_test.p.int_reco_lists.t": {"resource_type": "unit_test", "depends_on": {"nodes": ["model.p.int_reco_lists"]}},
+    }
+    groups = {uid: bench._node_group(node, nodes) for uid, node in nodes.items()}
+    assert groups == {
+        "model.p.int_reco_lists": "recommendations", "model.p.stg_platform__learners": "data_platform",
+        "test.p.ranked_list_x": "recommendations", "test.p.assert_y": "recommendations",
+        "test.p.source_types": "data_platform", "test.p.unique_skills": "reference",
+        "unit_test.p.int_reco_lists.t": "recommendations",
+    }
+    assert bench._node_group({"resource_type": "operation"}, nodes) == bench.HOOKS_GROUP
+    assert bench._node_group({"resource_type": "seed"}, nodes) == "reference"
+
+
+def test_table_prints_where_the_daily_data_work_goes_by_group():
+    r = _result(with_floor=True, learners=50_000)
+    r["full_build"]["by_group_s"] = {"recommendations": 120.0, "data_platform": 80.0}
+    r["incremental_build"]["by_group_s"] = {"recommendations": 110.0, "data_platform": 20.0}
+    r["floor"].update(full_by_group_s={"recommendations": 20.0, "data_platform": 10.0},
+                      daily_by_group_s={"recommendations": 20.0, "data_platform": 10.0})
+    rows = {row["group"]: row for row in bench.group_work(r)}
+    assert rows["recommendations"]["daily_work_s"] == 90.0 and rows["recommendations"]["daily_over_full"] == 0.9
+    assert rows["data_platform"]["daily_work_s"] == 10.0 and rows["data_platform"]["daily_over_full"] == round(10 / 70, 3)
+    assert rows["recommendations"]["daily_work_share"] == 0.9
+    text = bench.format_table(r)
+    assert "  recommendations          120.0 /   110.0 s; data work    90.0 s,  90%,   90% of the full build's" in text
+    assert "  data_platform             80.0 /    20.0 s; data work    10.0 s,  10%,   14% of the full build's" in text
+    # without the floor, the node times alone
+    r.pop("floor")
+    text = bench.format_table(r)
+    assert "  recommendations          120.0 /   110.0 s\n" in text and "data work" not in text

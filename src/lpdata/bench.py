@@ -206,6 +206,45 @@ def _node_total(target_path: str) -> dict[str, float]:
     return totals
 
 
+# node kinds that belong to no product: the project's hooks (publishing) and the reference seeds
+HOOKS_GROUP = "hooks and publishing"
+
+
+def _node_group(node: dict, nodes: dict) -> str:
+    """The dbt group (a product, or data_platform for staging and the shared core state) a node's
+    time counts to: a model's own; a test's or unit test's that of the model it tests (the first
+    model it depends on), data_platform for a test of sources; a seed's and its tests'
+    `reference`; the project's hooks and publishing their own."""
+    kind = node.get("resource_type")
+    if kind == "operation":
+        return HOOKS_GROUP
+    if kind == "seed":
+        return "reference"
+    if kind in ("test", "unit_test"):
+        parents = node.get("depends_on", {}).get("nodes", [])
+        models = [uid for uid in parents if uid.startswith("model.")]
+        if not models:  # a test of landed sources (staging's) or of seeds
+            return "data_platform" if any(uid.startswith("source.") for uid in parents) else "reference"
+        return nodes.get(node.get("attached_node") or models[0], {}).get("group") or "ungrouped"
+    return node.get("group") or "ungrouped"
+
+
+def _group_timings(target_path: str) -> dict[str, float]:
+    """The execution time of the last dbt invocation per group (_node_group), summed over its
+    nodes: where a build's node time goes, product by product."""
+    manifest = read_artifact("manifest.json", target_path, required=False)
+    if not manifest:
+        return {}
+    nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    totals: dict[str, float] = {}
+    for r in _run_results(target_path):
+        uid = r["unique_id"]
+        node = nodes.get(uid) or {"resource_type": uid.split(".")[0]}
+        group = _node_group(node, nodes)
+        totals[group] = totals.get(group, 0.0) + r["execution_time"]
+    return {group: round(seconds, 1) for group, seconds in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
 def scan_events(env: dict[str, str], repeat: int = 3) -> tuple[int, float, list[float]]:
     """One sequential scan of raw.events (count(*), parallel workers and index scans off).
 
@@ -408,13 +447,16 @@ def measure_floor(env: dict[str, str], target: str, dbt_extra: list[str], anchor
         generate(floor_env, learners=FLOOR_LEARNERS, seed=1, anchor=anchor, progress=False)
         print(f"==> floor: full build of {FLOOR_LEARNERS} learners", flush=True)
         full = run_dbt_measured(["build", "--full-refresh", *dbt_extra], floor_env, f"{target}_floor")["seconds"]
+        full_groups = _group_timings(f"{target}_floor")
         append_days(floor_env, days=1, progress=False)
         print("==> floor: daily build", flush=True)
         daily = run_dbt_measured(["build", *dbt_extra], floor_env, f"{target}_floor")["seconds"]
         nodes = len(_run_results(f"{target}_floor"))
+        daily_groups = _group_timings(f"{target}_floor")
     finally:
         db.drop_database(floor_env)
-    return {"learners": FLOOR_LEARNERS, "full_build_s": round(full, 1), "daily_build_s": round(daily, 1), "nodes": nodes}
+    return {"learners": FLOOR_LEARNERS, "full_build_s": round(full, 1), "daily_build_s": round(daily, 1), "nodes": nodes,
+            "full_by_group_s": full_groups, "daily_by_group_s": daily_groups}
 
 
 SMALL_LEARNERS = 3_000
@@ -520,8 +562,8 @@ def run(
     print("==> full build (dbt build --full-refresh)", flush=True)
     measured = run_dbt_measured(["build", "--full-refresh", *dbt_extra], env, target)
     full = measured["seconds"]
-    out["full_build"] = {**measured, "by_kind_s": _node_total(target), "slowest": _model_timings(target),
-                         "nodes_s": _node_timings(target)}
+    out["full_build"] = {**measured, "by_kind_s": _node_total(target), "by_group_s": _group_timings(target),
+                         "slowest": _model_timings(target), "nodes_s": _node_timings(target)}
     with db.connect(env) as conn:
         out["database_mb"] = round(conn.execute("select pg_database_size(current_database())").fetchone()[0] / 2**20)
     save()
@@ -549,7 +591,7 @@ def run(
     save()
     measured = run_dbt_measured(["build", *dbt_extra], env, target)
     incr = measured["seconds"]
-    out["incremental_build"] = {**measured, "by_kind_s": _node_total(target),
+    out["incremental_build"] = {**measured, "by_kind_s": _node_total(target), "by_group_s": _group_timings(target),
                                 "slowest": _model_timings(target), "nodes_s": _node_timings(target)}
     save()
 
@@ -662,6 +704,50 @@ def _ratio_rows(r: dict) -> list[str]:
     return rows
 
 
+def group_work(r: dict) -> list[dict]:
+    """Per group (_node_group), the node time of the full and the daily build, and their data work:
+    each minus the floor's node time of the same group and kind of build (nothing subtracted
+    without the floor). Node times add up the threads' work, so they exceed the builds' wall time; their shares
+    say which products the daily data work is spent on, and each group's daily / full ratio which
+    of them already do less work in a daily run."""
+    full = r.get("full_build", {}).get("by_group_s") or {}
+    daily = r.get("incremental_build", {}).get("by_group_s") or {}
+    floor = r.get("floor") or {}
+    floor_full, floor_daily = floor.get("full_by_group_s") or {}, floor.get("daily_by_group_s") or {}
+    rows = []
+    for group in sorted(set(full) | set(daily), key=lambda g: -daily.get(g, 0.0)):
+        full_work = full.get(group, 0.0) - floor_full.get(group, 0.0)
+        daily_work = daily.get(group, 0.0) - floor_daily.get(group, 0.0)
+        rows.append({
+            "group": group, "full_s": full.get(group, 0.0), "daily_s": daily.get(group, 0.0),
+            "full_work_s": round(full_work, 1), "daily_work_s": round(daily_work, 1),
+            "daily_over_full": round(daily_work / full_work, 3) if full_work > 0 else None,
+        })
+    total = sum(max(row["daily_work_s"], 0.0) for row in rows)
+    for row in rows:
+        row["daily_work_share"] = round(max(row["daily_work_s"], 0.0) / total, 3) if total > 0 else None
+    return rows
+
+
+def _group_lines(r: dict) -> list[str]:
+    rows = group_work(r)
+    if not rows:
+        return []
+    if not (r.get("floor") or {}).get("daily_by_group_s"):
+        lines = ["node time by group (summed over threads), full / daily build:"]
+        return lines + [f"  {row['group']:<22} {row['full_s']:7.1f} / {row['daily_s']:7.1f} s" for row in rows]
+    lines = ["node time by group (summed over threads), full / daily build; the daily's data work (minus the "
+             "floor's), its share of all daily data work, and over the full build's data work:"]
+    for row in rows:
+        ratio = f"{100 * row['daily_over_full']:.0f}%" if row["daily_over_full"] is not None else "n/a"
+        share = f"{100 * row['daily_work_share']:.0f}%" if row["daily_work_share"] is not None else "n/a"
+        lines.append(
+            f"  {row['group']:<22} {row['full_s']:7.1f} / {row['daily_s']:7.1f} s; "
+            f"data work {row['daily_work_s']:7.1f} s, {share:>4}, {ratio:>5} of the full build's"
+        )
+    return lines
+
+
 def format_table(r: dict) -> str:
     gen = r.get("generate")
     ok = {True: "meets", False: "MISSES"}
@@ -697,6 +783,7 @@ def format_table(r: dict) -> str:
     for row in r["incremental_build"]["slowest"]:
         lines.append(f"  {row['seconds']:8.2f} s  {row['kind']:<10} {row['node']}")
     lines.append(f"time by node kind (incremental): {r['incremental_build']['by_kind_s']}")
+    lines += _group_lines(r)
     gen_mem = f"generator {gen['peak_rss_mb']:,.0f} MB peak RSS; " if gen and "peak_rss_mb" in gen else ""
     fb, ib = r["full_build"], r["incremental_build"]
     if fb.get("dbt_peak_rss_mb") and ib.get("dbt_peak_rss_mb"):
