@@ -84,3 +84,61 @@
             and ranked.learner_id = {{ pools }}.learner_id
     where ranked.pool_rank <= {{ pools }}.pool_size
 {%- endmacro %}
+
+{#
+    What the hold-out run's lists are computed with besides their input rows: the code of every
+    intermediate recommendations model (dbt's checksum of each file; the store of the lists,
+    int_reco_holdout_lists, aside) and the settings the lists read (k, the
+    neighbourhood, the popular pool). int_reco_run_refresh folds it into the hold-out's digest, so a
+    change to a producer or a setting recomputes the hold-out lists at the next build. A macro's
+    text is not in dbt's graph: after changing one the producers use, `lp rebuild
+    int_reco_run_refresh` recomputes them (the next cutoff would).
+#}
+{% macro recommendation_holdout_code() -%}
+    {%- set parts = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() | sort(attribute='unique_id')
+            if node.resource_type == 'model' and node.group == 'recommendations' and node.fqn[1] == 'intermediate'
+                and node.name != 'int_reco_holdout_lists' -%}
+            {%- do parts.append(node.name ~ '=' ~ node.checksum.checksum) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- for name in ['reco_k', 'reco_neighbours', 'reco_min_support', 'reco_popular_pool'] -%}
+        {%- do parts.append(name ~ '=' ~ var(name, '')) -%}
+    {%- endfor -%}
+    {{ return(parts | join(';')) }}
+{%- endmacro %}
+
+{#
+    An order-independent fingerprint of a relation's rows (`columns` of `relation`, filtered by
+    `where`): the row count and the sum of a 64-bit hash of each row's columns as text (null as
+    \N). Two equal fingerprints mean, short of a hash collision, the same rows. PostgreSQL's
+    hashtextextended; another engine would use its own 64-bit hash (Spark: xxhash64).
+#}
+{% macro row_fingerprint(relation, columns, where=none) -%}
+    (
+        select
+            count(*) || ':' || coalesce(sum(hashtextextended(concat_ws('|'
+                {%- for column in columns %}, coalesce(cast({{ column }} as text), '\N'){% endfor %}), 0)), 0)
+        from {{ relation }}
+        {%- if where %}
+        where {{ where }}
+        {%- endif %}
+    )
+{%- endmacro %}
+
+{#
+    The hold-out lists as an earlier build stored them (int_reco_holdout_lists' relation), or none
+    when it does not exist yet. int_reco_run_refresh reads their digest: that model is built from
+    it, so it cannot be a ref there.
+#}
+{% macro recommendation_holdout_store() -%}
+    {%- set stores = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.name == 'int_reco_holdout_lists' -%}
+            {%- do stores.append(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(stores[0] if stores else none) }}
+{%- endmacro %}

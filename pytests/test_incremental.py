@@ -114,8 +114,9 @@ def rewritten(wh, relation: str, versions: list[str]) -> tuple[int, int, int, in
 
 def test_incremental_run_equals_full_refresh(incremental_warehouse):
     """EVERY incremental model (discovered from the manifest) and every published mart equal a full
-    refresh (the same mart built from scratch) after 1, 7 and 30 appended days, and the learner
-    state tables rewrite only the learners with new deliveries."""
+    refresh (the same mart built from scratch) after 1, 7 and 30 appended days, the learner
+    state tables rewrite only the learners with new deliveries, and a build whose hold-out inputs
+    did not change keeps the hold-out lists instead of computing them."""
     import datetime as dt
 
     from conftest import ANCHOR
@@ -159,6 +160,20 @@ def test_incremental_run_equals_full_refresh(incremental_warehouse):
                 continue
             assert 0 < rows < all_rows, f"{name} after {appended} days: rewrote {rows} of {all_rows} rows"
             assert 0 < learners < all_learners
+
+        # the hold-out lists: recomputed when the cutoff moved, and kept by a build whose hold-out
+        # inputs did not change (the same data built again)
+        holdout_due = wh.scalar("select is_due from intermediate.int_reco_run_refresh where run_key = 'holdout'")
+        if cutoff_moved:
+            assert holdout_due
+        if appended == 1:
+            stored = row_versions(wh, "intermediate.int_reco_holdout_lists")
+            wh.dbt("build", "--select", "int_reco_run_refresh+")
+            assert not wh.scalar("select is_due from intermediate.int_reco_run_refresh where run_key = 'holdout'")
+            assert wh.scalar("select count(*) from intermediate.int_reco_lists where run_key = 'holdout'") == 0
+            assert wh.scalar("select count(*) from intermediate.int_reco_holdout_lists") > 0
+            assert row_versions(wh, "intermediate.int_reco_holdout_lists") == stored
+            assert warehouse_hashes(wh, models, marts) == after_incremental
 
         # the full refresh runs every model from scratch; its tests would repeat the incremental
         # build's, so it is a run, and its marts are read from the audit tables it built

@@ -163,7 +163,7 @@ def test_because_you_viewed_follows_planted_clusters(warehouse, recs):
 
 def test_offline_metrics_recomputed(warehouse, performance):
     lists = pd.DataFrame(
-        warehouse.dicts("select module, learner_id, course_id, rank from intermediate.int_reco_lists where run_key = 'holdout'")
+        warehouse.dicts("select module, learner_id, course_id, rank from intermediate.int_reco_holdout_lists")
     )
     targets = warehouse.query("select learner_id, course_id from intermediate.int_reco_holdout_enrollments")
     relevant = defaultdict(set)

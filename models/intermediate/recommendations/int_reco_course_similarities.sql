@@ -3,12 +3,31 @@
 -- `reco_min_support` learners (default 5). Similarity is the cosine of the courses' time-decayed
 -- learner vectors (int_reco_interactions.weight). Keeping only the nearest neighbours (item-item
 -- k-NN) bounds every producer built on it to O(learners × neighbours) candidates instead of
--- O(learners × courses); a pair may be kept in one direction only.
+-- O(learners × courses); a pair may be kept in one direction only. Only for the runs this build
+-- computes (int_reco_run_refresh).
 
 with
 
-interactions as (
+all_interactions as (
     select * from {{ ref('int_reco_interactions') }}
+),
+
+due_runs as (
+    select * from {{ ref('int_reco_run_refresh') }}
+    where is_due
+),
+
+interactions as (
+    -- the runs this build computes (int_reco_run_refresh): every producer reads its neighbours
+    -- from here or its learners from int_reco_candidate_pools, so a run that is not due gets no
+    -- candidates and no lists
+    select
+        all_interactions.run_key,
+        all_interactions.learner_id,
+        all_interactions.course_id,
+        all_interactions.weight
+    from all_interactions
+    inner join due_runs on all_interactions.run_key = due_runs.run_key
 ),
 
 norms as (

@@ -1,6 +1,7 @@
 -- One row per learner × course of the offline evaluation's ground truth: a learner who could be
--- recommended in the `holdout` run enrolled in the course between the cutoff and as_of, and was
--- neither enrolled in it nor had completed it at the cutoff (int_reco_exclusions).
+-- recommended in the `holdout` run and is not deleted enrolled in the course between the cutoff
+-- and as_of, and was neither enrolled in it nor had completed it at the cutoff
+-- (int_reco_exclusions).
 
 with
 
@@ -39,6 +40,12 @@ final as (
         on
             holdout.run_key = learners.run_key
             and enrollments.learner_id = learners.learner_id
+    -- and not deleted since: the hold-out run keeps a learner deleted after its cutoff
+    -- (int_reco_learners), the evaluation does not
+    inner join learners as current_learners
+        on
+            current_learners.run_key = 'live'
+            and enrollments.learner_id = current_learners.learner_id
     left join exclusions
         on
             holdout.run_key = exclusions.run_key

@@ -1,6 +1,6 @@
--- One row per run × learner who can receive recommendations: not deleted, signed up before the
--- run's history horizon; has_history is true when the learner viewed or enrolled in any course
--- before it (learners without history are the cold start: they get `popular`).
+-- One row per run × learner who can receive recommendations: signed up before the run's history
+-- horizon and not deleted before it; has_history is true when the learner viewed or enrolled in
+-- any course before it (learners without history are the cold start: they get `popular`).
 
 with
 
@@ -50,7 +50,10 @@ final as (
     cross join runs
     left join first_touches on learners.learner_id = first_touches.learner_id
     where
-        not learners.is_deleted
+        -- as at the run's horizon: a learner deleted since (their row's updated_at, the deletion)
+        -- is still in the hold-out run until its cutoff moves, so a deletion does not recompute
+        -- it (int_reco_run_refresh); never in the live run, whose horizon is infinity
+        (not learners.is_deleted or learners.updated_at >= runs.history_until_at)
         and learners.signed_up_at < runs.history_until_at
 )
 

@@ -1,18 +1,22 @@
 -- One row per module × algorithm: offline quality on the temporal hold-out (the `holdout` run's
--- lists, built from data before as_of minus 14 days, against the enrolments made after it) and
--- online click-through from raw impressions.
--- It reads the lists twice: the hold-out lists for the per-learner hits, and every list once for
--- the per-module figures (served learners, hold-out coverage). Each CTE over the lists is read
--- once, so PostgreSQL inlines it instead of copying the lists into a CTE buffer.
+-- lists, built from data before the weekly cutoff and kept in int_reco_holdout_lists, against the
+-- enrolments made after it) and online click-through from raw impressions.
+-- It reads the hold-out lists twice (the per-learner hits, the courses for coverage) and the live
+-- lists once (the learners served), each through its own CTE: a CTE read once is inlined instead
+-- of copied into a CTE buffer.
 with
 
 holdout_lists as (
-    select * from {{ ref('int_reco_lists') }}
-    where run_key = 'holdout'
+    select * from {{ ref('int_reco_holdout_lists') }}
 ),
 
-lists as (
+holdout_list_courses as (
+    select * from {{ ref('int_reco_holdout_lists') }}
+),
+
+live_lists as (
     select * from {{ ref('int_reco_lists') }}
+    where run_key = 'live'
 ),
 
 targets as (
@@ -101,9 +105,16 @@ list_members as (
     select
         module,
         algorithm,
-        case when run_key = 'live' then learner_id end as served_learner_id,
-        case when run_key = 'holdout' then course_id end as holdout_course_id
-    from lists
+        learner_id as served_learner_id,
+        cast(null as bigint) as holdout_course_id
+    from live_lists
+    union all
+    select
+        module,
+        algorithm,
+        cast(null as bigint) as served_learner_id,
+        course_id as holdout_course_id
+    from holdout_list_courses
 ),
 
 distinct_members as (
