@@ -87,8 +87,8 @@
 
 {#
     What the hold-out run's lists are computed with besides their input rows: the code of every
-    intermediate recommendations model (dbt's checksum of each file; the store of the lists,
-    int_reco_holdout_lists, aside) and the settings the lists read (k, the
+    intermediate recommendations model (dbt's checksum of each file, the store of the lists
+    int_reco_holdout_lists included: a new column there recomputes them) and the settings the lists read (k, the
     neighbourhood, the popular pool). int_reco_run_refresh folds it into the hold-out's digest, so a
     change to a producer or a setting recomputes the hold-out lists at the next build. A macro's
     text is not in dbt's graph: after changing one the producers use, `lp rebuild
@@ -98,8 +98,7 @@
     {%- set parts = [] -%}
     {%- if execute -%}
         {%- for node in graph.nodes.values() | sort(attribute='unique_id')
-            if node.resource_type == 'model' and node.group == 'recommendations' and node.fqn[1] == 'intermediate'
-                and node.name != 'int_reco_holdout_lists' -%}
+            if node.resource_type == 'model' and node.group == 'recommendations' and node.fqn[1] == 'intermediate' -%}
             {%- do parts.append(node.name ~ '=' ~ node.checksum.checksum) -%}
         {%- endfor -%}
     {%- endif -%}

@@ -5,7 +5,8 @@
     transaction (the pre-hook deletes them, even when the new lists are empty); any other build
     adds nothing and keeps them. `full_refresh: false`: a full refresh of this model alone would
     find no hold-out lists to copy in a build where they are not due; a full refresh of what it is
-    built from makes them due (int_reco_run_refresh) and so replaces them.
+    built from makes them due (int_reco_run_refresh) and so replaces them. A change to this model's
+    code is in the digest too, so a new column is filled by the build that adds it.
 #}
 {{
     config(
@@ -13,7 +14,7 @@
         unique_key=['learner_id', 'module', 'rank'],
         incremental_strategy='append',
         full_refresh=false,
-        on_schema_change='fail',
+        on_schema_change='sync_all_columns',
         pre_hook=["{% if is_incremental() %}delete from {{ this }} where (select is_due from {{ ref('int_reco_run_refresh') }} where run_key = 'holdout'){% endif %}"],
         post_hook=["{{ unique_index(['learner_id', 'module', 'rank']) }}"],
     )
@@ -40,7 +41,8 @@ final as (
         lists.algorithm,
         lists.reason_course_id,
         lists.generated_at,
-        refresh.inputs_digest as holdout_digest
+        refresh.inputs_digest as holdout_digest,
+        refresh.code_digest
     from lists
     inner join refresh on lists.run_key = refresh.run_key
     where lists.run_key = 'holdout' and refresh.is_due

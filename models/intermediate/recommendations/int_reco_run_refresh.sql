@@ -68,6 +68,7 @@ holdout_batches as (
 digests as (
     select
         holdout.run_key,
+        md5({{ "'" ~ recommendation_holdout_code() ~ "'" }}) as code_digest,
         md5(concat_ws(
             '#',
             {{ "'" ~ recommendation_holdout_code() ~ "'" }},
@@ -114,6 +115,7 @@ final as (
             or digests.inputs_digest != stored.holdout_digest
         ) as is_due,
         digests.inputs_digest,
+        digests.code_digest,
         stored.holdout_digest as stored_digest
     from runs
     cross join stored
