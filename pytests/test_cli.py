@@ -257,11 +257,9 @@ def test_a_parse_that_fails_on_a_stale_saved_manifest_is_done_again_from_scratch
     # int_reco_lists becomes int_reco_ranked_lists, and one of its unit tests moves to the marts' yml
     reco = project / "models" / "intermediate" / "recommendations"
     (reco / "int_reco_lists.sql").rename(reco / "int_reco_ranked_lists.sql")
-    for path in (
-        project / "models" / "marts" / "recommendations" / "course_recommendations_v1.sql",
-        project / "models" / "marts" / "recommendations" / "recommendation_performance_v1.sql",
-    ):
-        path.write_text(path.read_text().replace("int_reco_lists", "int_reco_ranked_lists"))
+    for path in project.glob("models/**/*.sql"):
+        if "int_reco_lists" in path.read_text():
+            path.write_text(path.read_text().replace("int_reco_lists", "int_reco_ranked_lists"))
     intermediate_yml = reco / "_recommendations__models.yml"
     text = intermediate_yml.read_text().replace("int_reco_lists", "int_reco_ranked_lists")
     moved = text[text.index("  - name: reco_lists_all_candidates_excluded"):]  # the file's last block

@@ -56,7 +56,11 @@ eligible as (
             and candidates.course_id = exclusions.course_id
     where
         catalogue.is_recommendable
-        and exclusions.course_id is null
+        -- not excluded. `exclusions.course_id is null` says the same, but PostgreSQL turns it into
+        -- an anti join, whose estimate on three correlated keys falls to one row at 500,000
+        -- learners; the nested loops it then chose over the learners did not finish. Written as
+        -- a comparison, the join stays an outer join and is estimated at about the rows it keeps.
+        and exclusions.course_id is distinct from candidates.course_id
         and candidates.raw_score > 0
 ),
 
