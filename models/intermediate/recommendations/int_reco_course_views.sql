@@ -1,10 +1,11 @@
 {#
     One row per learner × course the learner viewed: the course views the item-item model reads, as
     a learner state table (docs block `learner_state`, macros/learner_state.sql), for both runs of
-    int_reco_runs at once: every view (live), and the views before the hold-out run's cutoff
-    (holdout_ columns). Each decayed sum is kept exactly as a numeric sum of decay_term terms
-    (macros/time_decay.sql; half-life recommendation_interaction_half_life_days, 30 days), which
-    int_reco_interactions decays to each run's cutoff when it reads them: the sum does not depend on as_of, so it changes only with new views.
+    int_reco_runs at once: every view (live), and the views stamped and received before the
+    hold-out run's cutoff (holdout_ columns). Each decayed sum is kept exactly as a numeric sum of
+    decay_term terms (macros/time_decay.sql; half-life recommendation_interaction_half_life_days,
+    30 days), which int_reco_interactions decays to each run's cutoff when it reads them: the sum
+    does not depend on as_of, so it changes only with new views.
     An incremental run reads the deliveries received since the state's settled boundary and replaces
     the rows of the learner × course keys with one there. The hold-out's cutoff moves once a week
     (macros/recommendation_producers.sql): each row stores the cutoff, the decay epoch and the
@@ -27,7 +28,11 @@
     )
 }}
 
-{%- set before_cutoff = 'delivery.occurred_at < holdout.history_until_at' -%}
+{#- the hold-out run sees what had been received by its cutoff: a view stamped before it but
+    received later (a late delivery, a wrong clock) leaves its inputs alone, so they stay put
+    between two cutoffs (int_reco_run_refresh) -#}
+{%- set before_cutoff =
+    'delivery.occurred_at < holdout.history_until_at and delivery.received_at < holdout.history_until_at' -%}
 {%- set view_term = decay_term('delivery.occurred_at', recommendation_interaction_half_life_days()) -%}
 {%- set aggregates = [
     {'name': 'n_views', 'agg': 'count'},

@@ -1,6 +1,7 @@
 -- One row per run × learner who can receive recommendations: signed up before the run's history
 -- horizon and not deleted before it; has_history is true when the learner viewed or enrolled in
--- any course before it (learners without history are the cold start: they get `popular`).
+-- any course before it (learners without history are the cold start: they get `popular`). The
+-- hold-out run's views are those int_reco_course_views keeps for it (received before its cutoff).
 
 with
 
@@ -12,32 +13,30 @@ runs as (
     select * from {{ ref('int_reco_runs') }}
 ),
 
-course_activity as (
-    select * from {{ ref('int_learner_course_activity_aggregated') }}
+course_views as (
+    select * from {{ ref('int_reco_course_views') }}
 ),
 
 enrollments as (
     select * from {{ ref('stg_platform__enrollments') }}
 ),
 
-touches as (
+viewed as (
+    -- a view at all (live) and a view the hold-out run sees (int_reco_course_views: before its
+    -- cutoff, and received before it)
     select
         learner_id,
-        first_viewed_at as touched_at
-    from course_activity
-    where first_viewed_at is not null
-    union all
-    select
-        learner_id,
-        enrolled_at as touched_at
-    from enrollments
+        max(coalesce(n_views, 0)) > 0 as has_view,
+        max(coalesce(holdout_n_views, 0)) > 0 as has_holdout_view
+    from course_views
+    group by learner_id
 ),
 
-first_touches as (
+first_enrollments as (
     select
         learner_id,
-        min(touched_at) as first_touched_at
-    from touches
+        min(enrolled_at) as first_enrolled_at
+    from enrollments
     group by learner_id
 ),
 
@@ -45,10 +44,13 @@ final as (
     select
         runs.run_key,
         learners.learner_id,
-        coalesce(first_touches.first_touched_at < runs.history_until_at, false) as has_history
+        coalesce(first_enrollments.first_enrolled_at < runs.history_until_at, false)
+        or coalesce(case when runs.run_key = 'live' then viewed.has_view else viewed.has_holdout_view end, false)
+            as has_history
     from learners
     cross join runs
-    left join first_touches on learners.learner_id = first_touches.learner_id
+    left join viewed on learners.learner_id = viewed.learner_id
+    left join first_enrollments on learners.learner_id = first_enrollments.learner_id
     where
         -- as at the run's horizon: a learner deleted since (their row's updated_at, the deletion)
         -- is still in the hold-out run until its cutoff moves, so a deletion does not recompute
