@@ -9,10 +9,11 @@
     input before the cutoff, and on every full refresh. Any other day it is not computed again, and
     what it would compute is what is stored: pytests/test_incremental.py compares with a full
     refresh.
-    Floating-point inputs are rounded into the digest (their sums may differ in the last bits from
-    one build to the next). A learner deleted after the cutoff stays in the hold-out run's inputs until the cutoff moves
-    (int_reco_learners), so a deletion does not make it due; the learner's rows leave the
-    evaluation at once (int_reco_holdout_enrollments).
+    Floating-point inputs are rounded into the digest: a sum that came out different in its last
+    bits would at most make the hold-out due once more. The hold-out run takes its data as it
+    stood at the cutoff: the course views received by then (int_reco_course_views), and the
+    learners not deleted by then (int_reco_learners), so neither a late delivery nor a deletion
+    makes it due; a deleted learner leaves the evaluation at once (int_reco_holdout_enrollments).
     The stored digest is read from int_reco_holdout_lists as an earlier build left it: that model
     is built from this one, so it cannot be a ref here; a missing table means due.
 #}
