@@ -312,3 +312,37 @@ def test_the_learner_state_follows_a_lost_event_and_a_catalogue_edit(incremental
         "select count(*) from intermediate.int_item_completions_aggregated where item_id = %s and course_id = %s",
         (item, first_course),
     ) > 0
+
+
+def test_an_input_stamped_before_the_holdout_cutoff_recomputes_the_holdout_lists(incremental_warehouse):
+    """The hold-out lists are kept only while their inputs are unchanged: an enrolment stamped
+    before the cutoff that lands later makes the hold-out due, and the recomputed lists leave the
+    newly enrolled course out of that learner's lists."""
+    wh = incremental_warehouse
+    wh.dbt("build")  # takes in what the tests before changed
+    stored = row_versions(wh, "intermediate.int_reco_holdout_lists")
+    learner, course = wh.query(
+        "select learner_id, course_id from intermediate.int_reco_holdout_lists"
+        " where module = 'popular' and rank = 1 order by learner_id limit 1"
+    )[0]
+    with wh.connect() as conn:
+        conn.execute(
+            """
+            insert into raw.enrollments (enrollment_id, learner_id, course_id, enrolled_at, unenrolled_at, source)
+            select max(enrollment_id) + 1, %s, %s, (
+                select cutoff_at - interval '1 hour' from intermediate.int_reco_runs where run_key = 'holdout'
+            ), null, 'other'
+            from raw.enrollments
+            """,
+            (learner, course),
+        )
+
+    wh.dbt("build")
+    assert wh.scalar("select is_due from intermediate.int_reco_run_refresh where run_key = 'holdout'")
+    assert row_versions(wh, "intermediate.int_reco_holdout_lists") != stored
+    assert not wh.query(
+        "select 1 from intermediate.int_reco_holdout_lists where learner_id = %s and course_id = %s", (learner, course)
+    )
+    # and the next build keeps them again
+    wh.dbt("build", "--select", "int_reco_run_refresh+")
+    assert not wh.scalar("select is_due from intermediate.int_reco_run_refresh where run_key = 'holdout'")
