@@ -86,15 +86,15 @@
 {%- endmacro %}
 
 {#
-    What the hold-out run's lists are computed with besides their input rows: the code of every
-    intermediate recommendations model (dbt's checksum of each file, the store of the lists
-    int_reco_holdout_lists included: a new column there recomputes them) and the settings the lists read (k, the
-    neighbourhood, the popular pool). int_reco_run_refresh folds it into the hold-out's digest, so a
-    change to a producer or a setting recomputes the hold-out lists at the next build. A macro's
-    text is not in dbt's graph: after changing one the producers use, `lp rebuild
-    int_reco_run_refresh` recomputes them (the next cutoff would).
+    What the hold-out run's lists are computed with besides their input rows, as an md5 digest
+    (hex): the code of every intermediate recommendations model (dbt's checksum of each file, the
+    store of the lists int_reco_holdout_lists included: a new column there recomputes them) and
+    the settings the lists read (k, the neighbourhood, the popular pool). int_reco_run_refresh
+    folds it into the hold-out's digest, so a change to a producer or a setting recomputes the
+    hold-out lists at the next build. A macro's text is not in dbt's graph: after changing one the
+    producers use, `lp rebuild int_reco_run_refresh` recomputes them (the next cutoff would).
 #}
-{% macro recommendation_holdout_code() -%}
+{% macro recommendation_holdout_code_digest() -%}
     {%- set parts = [] -%}
     {%- if execute -%}
         {%- for node in graph.nodes.values() | sort(attribute='unique_id')
@@ -105,7 +105,8 @@
     {%- for name in ['reco_k', 'reco_neighbours', 'reco_min_support', 'reco_popular_pool'] -%}
         {%- do parts.append(name ~ '=' ~ var(name, '')) -%}
     {%- endfor -%}
-    {{ return(parts | join(';')) }}
+    {#- not at parse time (nor under sqlfluff's templater, which has no local_md5) -#}
+    {{ return(local_md5(parts | join(';')) if execute else '') }}
 {%- endmacro %}
 
 {#
@@ -132,12 +133,6 @@
     it, so it cannot be a ref there.
 #}
 {% macro recommendation_holdout_store() -%}
-    {%- set stores = [] -%}
-    {%- if execute -%}
-        {%- for node in graph.nodes.values()
-            if node.resource_type == 'model' and node.name == 'int_reco_holdout_lists' -%}
-            {%- do stores.append(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {{ return(stores[0] if stores else none) }}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.int_reco_holdout_lists') if execute else none -%}
+    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) if node else none) }}
 {%- endmacro %}

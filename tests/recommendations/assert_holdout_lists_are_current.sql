@@ -1,4 +1,5 @@
 {{ config(group="recommendations") }}
+{%- set code_digest = recommendation_holdout_code_digest() %}
 -- The hold-out lists recommendation_performance evaluates are those of this build's hold-out
 -- inputs: stored with the digest int_reco_run_refresh computed, for the current cutoff, and with
 -- the recommendations code as it is now (or none at all: no learner had lists before the cutoff).
@@ -44,7 +45,7 @@ final as (
         stored.n_digests > 0
         and (
             stored.holdout_digest != refresh.inputs_digest
-            or stored.code_digest != md5({{ "'" ~ recommendation_holdout_code() ~ "'" }})
+            or stored.code_digest != '{{ code_digest }}'
             or stored.n_digests > 1
             or stored.generated_at != runs.cutoff_at
             or stored.first_generated_at != runs.cutoff_at

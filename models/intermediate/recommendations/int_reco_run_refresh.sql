@@ -3,7 +3,7 @@
     is computed in every build. The hold-out run's lists are a function of its inputs: its cutoff
     (weekly), the hold-out rows of the cheap per-run models (learners, interactions, exclusions,
     catalogue), the external model batches scored before the cutoff, and the recommendations code
-    and settings (macro recommendation_holdout_code). Their digest is stored with the hold-out lists
+    and settings (macro recommendation_holdout_code_digest). Their digest is stored with the hold-out lists
     (int_reco_holdout_lists), and the hold-out is due only when the stored digest differs from this
     build's: on the day the cutoff moves, after a change to a producer or a setting, after a late
     input before the cutoff, and on every full refresh. Any other day it is not computed again, and
@@ -18,6 +18,7 @@
     is built from this one, so it cannot be a ref here; a missing table means due.
 #}
 {%- set store = recommendation_holdout_store() -%}
+{%- set code_digest = recommendation_holdout_code_digest() -%}
 
 with
 
@@ -69,10 +70,10 @@ holdout_batches as (
 digests as (
     select
         holdout.run_key,
-        md5({{ "'" ~ recommendation_holdout_code() ~ "'" }}) as code_digest,
+        '{{ code_digest }}' as code_digest,
         md5(concat_ws(
             '#',
-            {{ "'" ~ recommendation_holdout_code() ~ "'" }},
+            '{{ code_digest }}',
             cast(holdout.cutoff_at as text),
             {{ row_fingerprint('learners', ['learner_id', 'has_history'], where="run_key = 'holdout'") }},
             {{ row_fingerprint(
