@@ -206,7 +206,7 @@ def _node_total(target_path: str) -> dict[str, float]:
     return totals
 
 
-# node kinds that belong to no product: the project's hooks (publishing) and the reference seeds
+# the group of the project's hooks (publishing among them), which belong to no product
 HOOKS_GROUP = "hooks and publishing"
 
 
@@ -707,9 +707,9 @@ def _ratio_rows(r: dict) -> list[str]:
 def group_work(r: dict) -> list[dict]:
     """Per group (_node_group), the node time of the full and the daily build, and their data work:
     each minus the floor's node time of the same group and kind of build (nothing subtracted
-    without the floor). Node times add up the threads' work, so they exceed the builds' wall time; their shares
-    say which products the daily data work is spent on, and each group's daily / full ratio which
-    of them already do less work in a daily run."""
+    without the floor). Node times add up the threads' work, so they exceed the builds' wall
+    time; their shares say which products the daily data work is spent on, and each group's
+    daily / full ratio which of them already do less work in a daily run."""
     full = r.get("full_build", {}).get("by_group_s") or {}
     daily = r.get("incremental_build", {}).get("by_group_s") or {}
     floor = r.get("floor") or {}

@@ -1,10 +1,11 @@
 -- One row per run this build computes (int_reco_run_refresh) × learner who can be recommended to:
 -- how many of a producer's best candidates can reach the learner's list. int_reco_lists keeps the
 -- k best candidates that are neither excluded for the learner (int_reco_exclusions) nor
--- unrecommendable in the run (int_reco_catalogue). A producer that drops the unrecommendable courses and emits its
--- k + n_excluded best (ordered like the lists: rounded score desc, course_id asc; the macro
--- candidate_pool does both) leaves at least k for the list, so it gives exactly the lists it would
--- give emitting every scored course, with O(learners × k) rows instead of O(learners × courses).
+-- unrecommendable in the run (int_reco_catalogue). A producer that drops the unrecommendable
+-- courses and emits its k + n_excluded best (ordered like the lists: rounded score desc,
+-- course_id asc; the macro candidate_pool does both) leaves at least k for the list, so it gives
+-- exactly the lists it would give emitting every scored course, with O(learners × k) rows instead
+-- of O(learners × courses).
 
 with
 
