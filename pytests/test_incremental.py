@@ -16,14 +16,29 @@ def incremental_models(wh) -> list[tuple[str, str, list[str]]]:
     return sorted(models)
 
 
+# columns that record when a row was computed, which a kept row holds from an earlier run: the
+# experiment metrics' input watermark (docs block experiment_metric_state)
+RUN_STAMP_COLUMNS = ("metric_inputs_through",)
+
+
 def content_hash(wh, relation: str, order_by: list[str] = ()) -> tuple[int, str]:
-    """Row count and md5 of all rows in key order (none given: in the order of their text): equal
-    hashes mean identical contents."""
+    """Row count and md5 of all rows in key order (none given: in the order of their text), every
+    column but the run stamps: equal hashes mean identical contents."""
+    schema, name = relation.split(".")
+    stamps = [
+        r[0]
+        for r in wh.query(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+            "and column_name = any(%s)",
+            (schema, name, list(RUN_STAMP_COLUMNS)),
+        )
+    ]
+    row = f"(to_jsonb(t) - array{stamps!r}::text[])::text" if stamps else "t::text"
     # the key first, then the whole row: a key may be coarser than the grain (learner_id for an
     # aggregate replaced per learner)
-    order = ", ".join([*order_by, "t::text"])
+    order = ", ".join([*order_by, row])
     return tuple(
-        wh.query(f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {order}), '')) from {relation} as t")[0]
+        wh.query(f"select count(*), md5(coalesce(string_agg({row}, '|' order by {order}), '')) from {relation} as t")[0]
     )
 
 
@@ -84,6 +99,9 @@ LEARNER_STATE_TABLES = (
 # state tables that also aggregate up to the weekly hold-out cutoff: a run after the cutoff moved
 # recomputes every key
 WEEKLY_STATE_TABLES = {"int_reco_course_views"}
+# experiment metrics over the events: a daily run computes only the windows that ended since, or
+# that a delivery received since occurred in (docs block experiment_metric_state)
+EVENT_METRICS = ("metric_items_completed", "metric_active_learner", "metric_minutes_studied")
 
 
 def warehouse_hashes(wh, models, marts: dict[str, str], *, audit: bool = False) -> dict[str, tuple[int, str]]:
@@ -140,7 +158,7 @@ def test_incremental_run_equals_full_refresh(incremental_warehouse):
             write_model_batches(wh)
         # a daily run's as_of follows the data (the appended deliveries are not in the future)
         wh.vars["as_of"] = f"{(ANCHOR + dt.timedelta(days=appended)).isoformat()}T00:00:00+00:00"
-        versions = {name: row_versions(wh, relations[name]) for name in LEARNER_STATE_TABLES}
+        versions = {name: row_versions(wh, relations[name]) for name in (*LEARNER_STATE_TABLES, *EVENT_METRICS)}
         cutoff = wh.scalar("select max(holdout_until_at) from intermediate.int_reco_course_views")
 
         wh.dbt("build")
@@ -160,6 +178,10 @@ def test_incremental_run_equals_full_refresh(incremental_warehouse):
                 continue
             assert 0 < rows < all_rows, f"{name} after {appended} days: rewrote {rows} of {all_rows} rows"
             assert 0 < learners < all_learners
+        for name in EVENT_METRICS:
+            rows, _, all_rows, _ = rewritten(wh, relations[name], versions[name])
+            print(f"{appended} days, {name}: rewrote {rows} of {all_rows} windows")
+            assert rows < all_rows / 2, f"{name} after {appended} days: rewrote {rows} of {all_rows} windows"
 
         # the hold-out lists: recomputed when the cutoff moved, and kept by a build whose hold-out
         # inputs did not change (the same data built again)
@@ -346,3 +368,93 @@ def test_an_input_stamped_before_the_holdout_cutoff_recomputes_the_holdout_lists
     # and the next build keeps them again
     wh.dbt("build", "--select", "int_reco_run_refresh+")
     assert not wh.scalar("select is_due from intermediate.int_reco_run_refresh where run_key = 'holdout'")
+
+
+def test_the_experiment_metrics_follow_a_late_event_a_moved_window_and_a_catalogue_edit(incremental_warehouse):
+    """A daily run of the metrics computes only the windows whose inputs changed, and equals a full
+    refresh: after an item completion that occurred in an ended window and landed late (that window
+    alone is computed again, and counts it), after an assignment log line that landed late and
+    moved a learner's window earlier, and after an item's estimated minutes changed (the minutes
+    metric, which reads the catalogue, is computed again whole)."""
+    import datetime as dt
+
+    wh = incremental_warehouse
+    metrics = [f"intermediate.{name}" for name in EVENT_METRICS]
+    selection = ["--select", "+int_experiment_metrics_unioned"]
+
+    def assert_incremental_equals_full_refresh() -> dict[str, int]:
+        """Builds the metrics incrementally, checks them against a full refresh, and returns how
+        many rows of each the incremental run wrote."""
+        versions = {rel: row_versions(wh, rel) for rel in metrics}
+        wh.dbt("build", *selection)
+        incremental = {rel: content_hash(wh, rel, ["experiment_key", "learner_id"]) for rel in metrics}
+        written = {rel: rewritten(wh, rel, versions[rel])[0] for rel in metrics}
+        wh.dbt("run", "--full-refresh", "--select", *EVENT_METRICS)
+        assert incremental == {rel: content_hash(wh, rel, ["experiment_key", "learner_id"]) for rel in metrics}
+        return written
+
+    wh.dbt("build", *selection)  # takes in what the tests before changed
+    experiment, learner, window_start, window_end, n_items = wh.query(
+        """
+        select windows.experiment_key, windows.learner_id, windows.window_start_at, windows.window_end_at, metric.value
+        from intermediate.int_experiment_metric_windows as windows
+        inner join intermediate.metric_items_completed as metric using (experiment_key, learner_id)
+        order by windows.window_end_at, windows.experiment_key, windows.learner_id
+        limit 1
+        """
+    )[0]
+    item = wh.scalar(
+        """
+        select min(item_id) from staging.stg_platform__course_items
+        where item_id not in (select item_id from staging.stg_player__events where learner_id = %s and item_id is not null)
+        """,
+        (learner,),
+    )
+    with wh.connect() as conn:
+        conn.execute(
+            """
+            insert into raw.events
+            values (gen_random_uuid(), %s, 'item_complete', null, %s, %s,
+                    (select max(received_at) from raw.events) - interval '1 hour', '{}')
+            """,
+            (learner, item, window_start + (window_end - window_start) / 2),
+        )
+    written = assert_incremental_equals_full_refresh()
+    n_windows = wh.scalar("select count(*) from intermediate.int_experiment_metric_windows")
+    assert 1 <= written["intermediate.metric_items_completed"] < n_windows / 2
+    assert wh.scalar(
+        "select value from intermediate.metric_items_completed where experiment_key = %s and learner_id = %s",
+        (experiment, learner),
+    ) == n_items + 1
+
+    # an assignment log line of the same learner and variant, a day before the first one, landing now
+    other = wh.query(
+        """
+        select experiment_key, learner_id, window_start_at from intermediate.int_experiment_metric_windows
+        where (experiment_key, learner_id) <> (%s, %s)
+        order by window_end_at, experiment_key, learner_id limit 1
+        """,
+        (experiment, learner),
+    )[0]
+    with wh.connect() as conn:
+        conn.execute(
+            """
+            insert into raw.experiment_assignments (experiment_key, variant_key, learner_id, assigned_at)
+            select experiment_key, variant_key, learner_id, assigned_at - interval '1 day'
+            from raw.experiment_assignments
+            where experiment_key = %s and learner_id = %s
+            order by assigned_at limit 1
+            """,
+            other[:2],
+        )
+    assert_incremental_equals_full_refresh()
+    assert wh.scalar(
+        "select metric_window_start_at from intermediate.metric_items_completed where experiment_key = %s and learner_id = %s",
+        other[:2],
+    ) == other[2] - dt.timedelta(days=1)
+
+    with wh.connect() as conn:
+        conn.execute("update raw.course_items set estimated_minutes = estimated_minutes + 7 where item_id = %s", (item,))
+    written = assert_incremental_equals_full_refresh()
+    assert written["intermediate.metric_minutes_studied"] == n_windows
+    assert written["intermediate.metric_items_completed"] < n_windows / 2

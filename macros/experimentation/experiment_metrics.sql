@@ -22,6 +22,7 @@
     {%- endif %}
     {%- set columns = ['experiment_key', 'learner_id'] + (['numerator', 'denominator', 'pre_numerator', 'pre_denominator'] if metric_type == 'ratio' else ['value', 'pre_value']) %}
     {{- require_columns(metric.model, columns, what) }}
+    {{- require_columns(metric.model, ['metric_window_start_at', 'metric_inputs_through', 'metric_code_digest', 'metric_reference_digest'], what ~ ": its last select must be the macro experiment_metric_rows('final'), which adds what an incremental run compares with (docs/experimentation.md)") }}
     {%- if not loop.first %}
     union all
     {%- endif %}

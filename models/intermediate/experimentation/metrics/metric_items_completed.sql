@@ -5,7 +5,8 @@
 with
 
 windows as (
-    select * from {{ ref('int_experiment_metric_windows') }}
+    -- every ended window on a full build; on a daily one, those whose value may have changed
+    select * from {{ experiment_metric_windows() }}
 ),
 
 events as (
@@ -38,4 +39,5 @@ final as (
     group by windows.experiment_key, windows.learner_id
 )
 
-select * from final
+-- the rows with the bookkeeping the next build compares with
+{{ experiment_metric_rows('final') }}
