@@ -109,15 +109,8 @@
         {#- a macro that returns is called only when dbt executes (not under the linter's templater) -#}
         {%- set inputs = experiment_metric_inputs() if execute else {'events': true, 'references': [], 'others': []} -%}
     (
-        select
-            windows.experiment_key,
-            windows.learner_id,
-            windows.variant_key,
-            windows.is_control,
-            windows.assigned_at,
-            windows.pre_window_start_at,
-            windows.window_start_at,
-            windows.window_end_at
+        -- every column of the windows, as a full build reads them
+        select windows.*
         from {{ windows }} as windows
         left join {{ this }} as stored
             on
