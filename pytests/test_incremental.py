@@ -375,7 +375,8 @@ def test_the_experiment_metrics_follow_a_late_event_a_moved_window_and_a_catalog
     refresh: after an item completion that occurred in an ended window and landed late (that window
     alone is computed again, and counts it), after an assignment log line that landed late and
     moved a learner's window earlier, and after an item's estimated minutes changed (the minutes
-    metric, which reads the catalogue, is computed again whole)."""
+    metric, which reads the catalogue, is computed again whole), and when the stored table has
+    no bookkeeping (written before the metrics were state)."""
     import datetime as dt
 
     wh = incremental_warehouse
@@ -458,3 +459,13 @@ def test_the_experiment_metrics_follow_a_late_event_a_moved_window_and_a_catalog
     written = assert_incremental_equals_full_refresh()
     assert written["intermediate.metric_minutes_studied"] == n_windows
     assert written["intermediate.metric_items_completed"] < n_windows / 2
+
+    # a metric table written before the metrics kept their bookkeeping (the values alone): the next
+    # run computes every window and adds the bookkeeping columns
+    with wh.connect() as conn:
+        conn.execute(
+            "alter table intermediate.metric_items_completed drop column metric_window_start_at,"
+            " drop column metric_inputs_through, drop column metric_code_digest, drop column metric_reference_digest"
+        )
+    written = assert_incremental_equals_full_refresh()
+    assert written["intermediate.metric_items_completed"] == n_windows

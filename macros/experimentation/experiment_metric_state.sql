@@ -105,7 +105,10 @@
 {% macro experiment_metric_windows() -%}
     {%- set windows = ref('int_experiment_metric_windows') -%}
     {%- set events = ref('base_player__events') -%}
-    {%- if is_incremental() -%}
+    {#- a stored table without the bookkeeping (written by a version of the model that did not end
+        with experiment_metric_rows) is recomputed whole, and then gets it (on_schema_change) -#}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if execute and is_incremental() else [] -%}
+    {%- if is_incremental() and (not execute or 'metric_window_start_at' in stored_columns) -%}
         {#- a macro that returns is called only when dbt executes (not under the linter's templater) -#}
         {%- set inputs = experiment_metric_inputs() if execute else {'events': true, 'references': [], 'others': []} -%}
     (
