@@ -103,6 +103,40 @@ daily_completions as (
     group by learner_id, cast(first_completed_at at time zone 'UTC' as date)
 ),
 
+follow_up_days as (
+    -- the offsets of the follow-up days D+1..D+7: joined on the day itself, each reference day
+    -- meets the learner's completion days by equality, where a range join compared it with every
+    -- completion day of the learner
+    {%- for day_offset in range(1, 8) %}
+    select {{ day_offset }} as day_offset
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+reference_days as (
+    -- a learner messaged twice on one day has one follow-up
+    select distinct
+        learner_id,
+        reference_date
+    from eligible
+),
+
+followed_up as (
+    select
+        reference_days.learner_id,
+        reference_days.reference_date,
+        sum(daily_completions.n_items) as n_items
+    from reference_days
+    cross join follow_up_days
+    inner join daily_completions
+        on
+            reference_days.learner_id = daily_completions.learner_id
+            and reference_days.reference_date + follow_up_days.day_offset = daily_completions.completed_date
+    group by reference_days.learner_id, reference_days.reference_date
+),
+
 outcomes as (
     select
         eligible.observation_group,
@@ -110,18 +144,12 @@ outcomes as (
         eligible.message_key,
         eligible.learner_id,
         eligible.reference_date,
-        cast(coalesce(sum(daily_completions.n_items), 0) as integer) as outcome_items
+        cast(coalesce(followed_up.n_items, 0) as integer) as outcome_items
     from eligible
-    left join daily_completions
+    left join followed_up
         on
-            eligible.learner_id = daily_completions.learner_id
-            and daily_completions.completed_date between eligible.reference_date + 1 and eligible.reference_date + 7
-    group by
-        eligible.observation_group,
-        eligible.message_id,
-        eligible.message_key,
-        eligible.learner_id,
-        eligible.reference_date
+            eligible.learner_id = followed_up.learner_id
+            and eligible.reference_date = followed_up.reference_date
 )
 
 select * from outcomes
