@@ -208,12 +208,16 @@ inner join {{ ref('int_experiment_metric_windows') }} as metric_windows
 {#
     Incremental strategy `replace_windows` (experiment metrics): delete the stored rows of the
     windows the new rows name and of the windows int_experiment_metric_windows no longer holds,
-    then insert the new rows.
+    then insert the new rows. A metric without a change feed computes every window in every build:
+    its table is emptied instead (no dead rows left behind).
 #}
 {% macro get_incremental_replace_windows_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- if experiment_metric_inputs().others %}
+    truncate table {{ target }};
+    {%- else %}
     delete from {{ target }} as stored
     where
         (stored.experiment_key, stored.learner_id) in (
@@ -225,6 +229,7 @@ inner join {{ ref('int_experiment_metric_windows') }} as metric_windows
             from {{ ref('int_experiment_metric_windows') }} as windows
             where windows.experiment_key = stored.experiment_key and windows.learner_id = stored.learner_id
         );
+    {%- endif %}
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
