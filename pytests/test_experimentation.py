@@ -525,7 +525,8 @@ def test_a_metric_of_the_wrong_shape_fails_the_build_naming_it(tmp_path) -> None
         result,
         "experiment metric enrollments_no_pre (metric_type mean; docs/experimentation.md): model "
         "metric_enrollments_no_pre has no column pre_value (it has experiment_key, learner_id, value, "
-        "pre_window_value); it must return experiment_key, learner_id, value, pre_value",
+        "pre_window_value, metric_window_start_at, metric_inputs_through, metric_code_digest, "
+        "metric_reference_digest); it must return experiment_key, learner_id, value, pre_value",
     )
 
 
