@@ -78,16 +78,58 @@ bounds as (
     select week_start + 7 as bound_date from message_weeks
 ),
 
-holdout_before as (
-    -- each holdout learner's sums over their days before each bound
+holdout_send_days as (
+    select distinct reference_date
+    from observations
+    where observation_group = 'holdout'
+),
+
+bound_intervals as (
+    -- each send day's next bound: the days of one interval between two bounds are summed once
+    select
+        holdout_send_days.reference_date,
+        min(bounds.bound_date) as next_bound_date
+    from holdout_send_days
+    inner join bounds on holdout_send_days.reference_date < bounds.bound_date
+    group by holdout_send_days.reference_date
+),
+
+holdout_intervals as (
+    -- each holdout learner's sums over their days in each interval ending at a bound
     select
         holdout_days.learner_id,
+        bound_intervals.next_bound_date as bound_date,
+        sum(holdout_days.outcome_sum) as outcome_sum,
+        sum(holdout_days.n_observations) as n_observations
+    from holdout_days
+    inner join bound_intervals on holdout_days.reference_date = bound_intervals.reference_date
+    group by holdout_days.learner_id, bound_intervals.next_bound_date
+),
+
+holdout_learners as (
+    select
+        learner_id,
+        min(bound_date) as first_bound_date
+    from holdout_intervals
+    group by learner_id
+),
+
+holdout_before as (
+    -- each holdout learner's sums over their days before each bound from their first one on: the
+    -- running sums of the intervals, where a join of every day to every later bound repeated
+    -- each day for every bound
+    select
+        holdout_learners.learner_id,
         bounds.bound_date,
-        cast(sum(holdout_days.outcome_sum) as bigint) as outcome_sum,
-        cast(sum(holdout_days.n_observations) as bigint) as n_observations
-    from bounds
-    inner join holdout_days on bounds.bound_date > holdout_days.reference_date
-    group by holdout_days.learner_id, bounds.bound_date
+        cast(sum(coalesce(holdout_intervals.outcome_sum, 0)) over by_bound as bigint) as outcome_sum,
+        cast(sum(coalesce(holdout_intervals.n_observations, 0)) over by_bound as bigint) as n_observations
+    from holdout_learners
+    inner join bounds on holdout_learners.first_bound_date <= bounds.bound_date
+    left join holdout_intervals
+        on
+            holdout_learners.learner_id = holdout_intervals.learner_id
+            and bounds.bound_date = holdout_intervals.bound_date
+    window by_bound as (partition by holdout_learners.learner_id order by bounds.bound_date)
 ),
 
 holdout_per_learner as (
