@@ -95,36 +95,19 @@
     producers use, `lp rebuild int_reco_run_refresh` recomputes them (the next cutoff would).
 #}
 {% macro recommendation_holdout_code_digest() -%}
-    {%- set parts = [] -%}
+    {%- set nodes = [] -%}
     {%- if execute -%}
         {%- for node in graph.nodes.values() | sort(attribute='unique_id')
             if node.resource_type == 'model' and node.group == 'recommendations' and node.fqn[1] == 'intermediate' -%}
-            {%- do parts.append(node.name ~ '=' ~ node.checksum.checksum) -%}
+            {%- do nodes.append(node) -%}
         {%- endfor -%}
     {%- endif -%}
+    {%- set settings = {} -%}
     {%- for name in ['reco_k', 'reco_neighbours', 'reco_min_support', 'reco_popular_pool'] -%}
-        {%- do parts.append(name ~ '=' ~ var(name, '')) -%}
+        {%- do settings.update({name: var(name, '')}) -%}
     {%- endfor -%}
     {#- not at parse time (nor under sqlfluff's templater, which has no local_md5) -#}
-    {{ return(local_md5(parts | join(';')) if execute else '') }}
-{%- endmacro %}
-
-{#
-    An order-independent fingerprint of a relation's rows (`columns` of `relation`, filtered by
-    `where`): the row count and the sum of a 64-bit hash of each row's columns as text (null as
-    \N). Two equal fingerprints mean, short of a hash collision, the same rows. PostgreSQL's
-    hashtextextended; another engine would use its own 64-bit hash (Spark: xxhash64).
-#}
-{% macro row_fingerprint(relation, columns, where=none) -%}
-    (
-        select
-            count(*) || ':' || coalesce(sum(hashtextextended(concat_ws('|'
-                {%- for column in columns %}, coalesce(cast({{ column }} as text), '\N'){% endfor %}), 0)), 0)
-        from {{ relation }}
-        {%- if where %}
-        where {{ where }}
-        {%- endif %}
-    )
+    {{ return(code_digest(nodes, settings) if execute else '') }}
 {%- endmacro %}
 
 {#

@@ -53,15 +53,16 @@
 {#- experiment_metric_code_digest(): md5 of dbt's checksum of the calling metric model and of the
     windows model, and of the settings they are computed with (empty at parse time) -#}
 {% macro experiment_metric_code_digest() -%}
-    {%- set parts = [] -%}
+    {%- set nodes = [] -%}
     {%- if execute -%}
-        {%- set windows = graph.nodes['model.' ~ project_name ~ '.int_experiment_metric_windows'] -%}
-        {%- do parts.append(model.name ~ '=' ~ graph.nodes[model.unique_id].checksum.checksum) -%}
-        {%- do parts.append(windows.name ~ '=' ~ windows.checksum.checksum) -%}
+        {%- do nodes.append(graph.nodes[model.unique_id]) -%}
+        {%- do nodes.append(graph.nodes['model.' ~ project_name ~ '.int_experiment_metric_windows']) -%}
     {%- endif -%}
-    {%- do parts.append('experiment_window_days=' ~ var('experiment_window_days', 14)) -%}
-    {%- do parts.append('events_lookback_days=' ~ var('events_lookback_days')) -%}
-    {{ return(local_md5(parts | join(';')) if execute else '') }}
+    {%- set settings = {
+        'experiment_window_days': var('experiment_window_days', 14),
+        'events_lookback_days': var('events_lookback_days'),
+    } -%}
+    {{ return(code_digest(nodes, settings) if execute else '') }}
 {%- endmacro %}
 
 
