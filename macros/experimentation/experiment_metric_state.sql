@@ -191,7 +191,7 @@
 #}
 {% macro experiment_metric_rows(final='final') -%}
     {#- a macro that returns is called only when dbt executes (not under the linter's templater) -#}
-        {%- set inputs = experiment_metric_inputs() if execute else {'events': true, 'references': [], 'others': []} -%}
+    {%- set inputs = experiment_metric_inputs() if execute else {'events': true, 'references': [], 'others': []} -%}
 select
     {{ final }}.*,
     metric_windows.window_start_at as metric_window_start_at,
